@@ -1,0 +1,70 @@
+"""Validators (ETag / Last-Modified) and bodies of earlier responses, persisted in SQLite.
+
+A conditional request answered ``304 Not Modified`` costs no rate limit, so the cache is what
+makes a no-change refresh free. SQLite in WAL mode lets several processes (concurrent Dagster
+runs) share one file. Bodies are stored zlib-compressed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    url: str
+    etag: str | None
+    last_modified: str | None
+    link: str | None
+    body: bytes
+
+
+class ConditionalCache:
+    """Remembers the validators and body of GET responses, keyed by the full request URL."""
+
+    def __init__(self, path: str | Path | None = None):
+        # ":memory:" keeps the cache for the life of the process only.
+        self.path = str(path) if path is not None else ":memory:"
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
+        if self.path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS responses ("
+            " url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, link TEXT,"
+            " body BLOB NOT NULL, stored_at REAL NOT NULL)"
+        )
+
+    def get(self, url: str) -> CachedResponse | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT etag, last_modified, link, body FROM responses WHERE url = ?", (url,)
+            ).fetchone()
+        if row is None:
+            return None
+        etag, last_modified, link, body = row
+        return CachedResponse(url, etag, last_modified, link, zlib.decompress(body))
+
+    def put(self, url: str, etag: str | None, last_modified: str | None, link: str | None, body: bytes) -> None:
+        if not etag and not last_modified:
+            return  # nothing to validate against: a conditional request is impossible
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)",
+                (url, etag, last_modified, link, zlib.compress(body, 6), time.time()),
+            )
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._conn.execute("SELECT count(*) FROM responses").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

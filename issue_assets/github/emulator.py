@@ -1,0 +1,681 @@
+"""A GitHub REST API emulator that serves a snapshot on loopback.
+
+GitHub is unreachable from the project's machines, so the demo, the tests and the benchmarks
+mine this server instead, through the same client code that mines api.github.com. It follows
+GitHub's semantics where a miner can tell the difference: pagination and ``Link`` headers built
+from the request's ``Host``, pull requests mixed into the issues list, ``since``/``sort``/
+``direction`` filters, ``x-ratelimit-*`` accounting per token, ETag / Last-Modified validators
+with free ``304`` answers, renamed (301), deleted (404), blocked (451) and issue-less (410)
+repositories. Faults are options (:class:`Faults`), and the data can change while it runs
+(:class:`EmulatorState` mutations, also over ``POST /_emulator/mutate``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from issue_assets.github import objects
+from issue_assets.github.snapshot import RepoSnapshot, read_snapshot
+from issue_assets.github.times import (
+    format_timestamp,
+    http_date,
+    normalize_timestamp,
+    parse_http_date,
+    parse_timestamp,
+)
+
+DOCS = "https://docs.github.com/rest"
+API_PREFIX = b"https://api.github.com"
+
+
+@dataclass
+class Faults:
+    """Failure modes of real GitHub, each off by default."""
+
+    secondary_every: int = 0          # every Nth request: 403 secondary rate limit with retry-after
+    retry_after: int = 1              # seconds announced by those answers
+    error_rate: float = 0.0           # probability of a 500/502/503 answer
+    latency_ms: float = 0.0           # added to every answer
+    truncate_rate: float = 0.0        # probability of a body cut in half (consistent Content-Length)
+    drop_rate: float = 0.0            # probability of a connection dropped mid-body
+    max_page: int | None = None       # 422 for page numbers beyond this
+    renames: dict[str, str] = field(default_factory=dict)   # old full name -> new full name (301)
+    repo_status: dict[str, int] = field(default_factory=dict)  # full name -> 404 | 410 | 451
+    seed: int = 0
+
+
+class RepoState:
+    """One repository's data, indexed for serving, with a per-item JSON cache."""
+
+    def __init__(self, snap: RepoSnapshot):
+        self.repo = snap.repo
+        self.issues: dict[int, dict] = {i["number"]: i for i in snap.issues}
+        self.deleted: set[int] = set()
+        self.events = sorted(snap.events, key=lambda e: e.get("id", 0), reverse=True)  # newest first
+        self.labels = snap.labels
+        self.contributors = snap.contributors
+        self.comments: dict[int, list[dict]] = {}
+        for comment in snap.comments:
+            self.comments.setdefault(comment.get("issue_number"), []).append(comment)
+        self._json: dict[int, bytes] = {}
+        self._orders: dict[tuple[str, str], list[int]] = {}
+
+    @property
+    def full_name(self) -> str:
+        return self.repo["full_name"]
+
+    def item_json(self, number: int) -> bytes:
+        cached = self._json.get(number)
+        if cached is None:
+            cached = self._json[number] = json.dumps(self.issues[number], ensure_ascii=False).encode()
+        return cached
+
+    def touched(self, number: int | None = None) -> None:
+        if number is None:
+            self._json.clear()
+        else:
+            self._json.pop(number, None)
+        self._orders.clear()
+
+    def ordered(self, sort: str, direction: str) -> list[int]:
+        key = (sort, direction)
+        if key not in self._orders:
+            field_name = {"created": "created_at", "updated": "updated_at", "comments": "comments"}[sort]
+            self._orders[key] = sorted(
+                self.issues,
+                key=lambda n: (self.issues[n][field_name], n),
+                reverse=direction == "desc",
+            )
+        return self._orders[key]
+
+    def closer(self, number: int) -> dict | None:
+        for event in self.events:
+            if event.get("event") == "closed" and (event.get("issue") or {}).get("number") == number:
+                return event.get("actor")
+        return None
+
+    def newest_update(self) -> str:
+        stamps = [i["updated_at"] for i in self.issues.values()] + [self.repo.get("updated_at") or ""]
+        return max(stamps)
+
+
+class EmulatorState:
+    """The emulated GitHub: repositories by name and id, and the mutations a refresh test needs."""
+
+    def __init__(self, snapshots: list[RepoSnapshot], faults: Faults | None = None):
+        self.faults = faults or Faults()
+        self.lock = threading.RLock()
+        self.repos: dict[str, RepoState] = {}
+        self.by_id: dict[int, RepoState] = {}
+        renames = {old.lower(): new for old, new in self.faults.renames.items()}
+        for snap in snapshots:
+            new_name = renames.get(snap.full_name.lower())
+            if new_name:
+                snap = _renamed(snap, new_name)
+            state = RepoState(snap)
+            self.repos[state.full_name.lower()] = state
+            self.by_id[state.repo["id"]] = state
+        self.moved = {old.lower(): self.repos[new.lower()].repo["id"] for old, new in self.faults.renames.items()
+                      if new.lower() in self.repos}
+        self.status = {name.lower(): code for name, code in self.faults.repo_status.items()}
+        for name, code in self.status.items():
+            if code == 410 and name in self.repos:
+                self.repos[name].repo["has_issues"] = False
+        ids = [i["id"] for r in self.repos.values() for i in r.issues.values()]
+        self._next_issue_id = max(ids, default=0) + 1
+        event_ids = [e.get("id", 0) for r in self.repos.values() for e in r.events]
+        self._next_event_id = max(event_ids, default=0) + 1
+        self._newest = max((r.newest_update() for r in self.repos.values()), default="")
+
+    @classmethod
+    def from_directory(cls, directory: str | Path, faults: Faults | None = None) -> EmulatorState:
+        return cls(read_snapshot(directory), faults)
+
+    # ------------------------------------------------------------------ lookups
+
+    def find(self, full_name: str) -> RepoState:
+        try:
+            return self.repos[full_name.lower()]
+        except KeyError:
+            raise KeyError(f"the emulator serves no repository {full_name!r}") from None
+
+    def _issue(self, full_name: str, number: int) -> tuple[RepoState, dict]:
+        repo = self.find(full_name)
+        if number not in repo.issues:
+            raise KeyError(f"{full_name} has no issue #{number}")
+        return repo, repo.issues[number]
+
+    # ------------------------------------------------------------------ mutations
+
+    def now(self) -> str:
+        """The time of a mutation: wall-clock, never earlier than the data (so ``since`` sees it)."""
+        stamp = max(format_timestamp(datetime.now(UTC)), self._newest)
+        self._newest = stamp
+        return stamp
+
+    def _event(self, repo: RepoState, issue: dict, event: str, actor: str, when: str, **extra: Any) -> None:
+        record = objects.make_event(repo.full_name, event_id=self._next_event_id, event=event, actor=actor,
+                                    number=issue["number"], issue_id=issue["id"], created_at=when, **extra)
+        self._next_event_id += 1
+        repo.events.insert(0, record)
+
+    def _update(self, repo: RepoState, issue: dict, when: str) -> None:
+        issue["updated_at"] = when
+        repo.touched(issue["number"])
+
+    def add_issue(self, full_name: str, title: str, body: str | None = "", user: str = "new-reporter",
+                  pull_request: bool = False) -> int:
+        with self.lock:
+            repo = self.find(full_name)
+            number = max([*repo.issues, *repo.deleted], default=0) + 1
+            when = self.now()
+            repo.issues[number] = objects.make_issue(
+                repo.full_name, issue_id=self._next_issue_id, number=number, title=title, body=body,
+                user=user, created_at=when, updated_at=when, pull_request=pull_request,
+            )
+            self._next_issue_id += 1
+            repo.repo["open_issues_count"] = repo.repo.get("open_issues_count", 0) + 1
+            repo.touched(number)
+            return number
+
+    def close_issue(self, full_name: str, number: int, actor: str, state_reason: str = "completed") -> None:
+        with self.lock:
+            repo, issue = self._issue(full_name, number)
+            when = self.now()
+            issue.update(state="closed", closed_at=when, state_reason=state_reason)
+            repo.repo["open_issues_count"] = max(0, repo.repo.get("open_issues_count", 1) - 1)
+            self._event(repo, issue, "closed", actor, when)
+            self._update(repo, issue, when)
+
+    def reopen_issue(self, full_name: str, number: int, actor: str) -> None:
+        with self.lock:
+            repo, issue = self._issue(full_name, number)
+            when = self.now()
+            issue.update(state="open", closed_at=None, state_reason="reopened")
+            repo.repo["open_issues_count"] = repo.repo.get("open_issues_count", 0) + 1
+            self._event(repo, issue, "reopened", actor, when)
+            self._update(repo, issue, when)
+
+    def set_labels(self, full_name: str, number: int, labels: list[str], actor: str = "maintainer") -> None:
+        with self.lock:
+            repo, issue = self._issue(full_name, number)
+            when = self.now()
+            known = {label["name"]: label for label in repo.labels}
+            before = {label["name"] for label in issue["labels"]}
+            for name in labels:
+                if name not in known:
+                    known[name] = objects.make_label(repo.full_name, name)
+                    repo.labels.append(known[name])
+            for name in sorted(set(labels) - before):
+                self._event(repo, issue, "labeled", actor, when, label={"name": name, "color": known[name]["color"]})
+            for name in sorted(before - set(labels)):
+                self._event(repo, issue, "unlabeled", actor, when, label={"name": name})
+            issue["labels"] = [known[name] for name in labels]
+            self._update(repo, issue, when)
+
+    def set_assignees(self, full_name: str, number: int, logins: list[str], actor: str = "maintainer") -> None:
+        with self.lock:
+            repo, issue = self._issue(full_name, number)
+            when = self.now()
+            before = {a["login"] for a in issue["assignees"]}
+            for login in sorted(set(logins) - before):
+                self._event(repo, issue, "assigned", actor, when, assignee=objects.make_user(login))
+            for login in sorted(before - set(logins)):
+                self._event(repo, issue, "unassigned", actor, when, assignee=objects.make_user(login))
+            issue["assignees"] = [objects.make_user(login) for login in logins]
+            issue["assignee"] = issue["assignees"][0] if logins else None
+            self._update(repo, issue, when)
+
+    def edit_issue(self, full_name: str, number: int, title: str | None = None, body: str | None = None) -> None:
+        with self.lock:
+            repo, issue = self._issue(full_name, number)
+            if title is not None:
+                issue["title"] = title
+            if body is not None:
+                issue["body"] = body
+            self._update(repo, issue, self.now())
+
+    def add_comment(self, full_name: str, number: int, user: str, body: str = "Thanks!") -> None:
+        with self.lock:
+            repo, issue = self._issue(full_name, number)
+            when = self.now()
+            comment_id = objects.stable_id("comment", repo.full_name, number, issue["comments"], when)
+            repo.comments.setdefault(number, []).append({
+                "id": comment_id, "node_id": objects.node_id("IssueComment", comment_id),
+                "url": f"{objects.API}/repos/{repo.full_name}/issues/comments/{comment_id}",
+                "html_url": f"{issue['html_url']}#issuecomment-{comment_id}",
+                "issue_url": issue["url"], "user": objects.make_user(user), "body": body,
+                "created_at": when, "updated_at": when, "author_association": "NONE",
+                "reactions": {"total_count": 0}, "issue_number": number,
+            })
+            issue["comments"] += 1
+            self._update(repo, issue, when)
+
+    def delete_issue(self, full_name: str, number: int) -> None:
+        """An issue deleted (or transferred away): gone from every list, 410 on its own URL."""
+        with self.lock:
+            repo, issue = self._issue(full_name, number)
+            if issue["state"] == "open":
+                repo.repo["open_issues_count"] = max(0, repo.repo.get("open_issues_count", 1) - 1)
+            del repo.issues[number]
+            repo.deleted.add(number)
+            repo.touched(number)
+
+    MUTATIONS = ("add_issue", "close_issue", "reopen_issue", "set_labels", "set_assignees", "edit_issue",
+                 "add_comment", "delete_issue")
+
+
+def _renamed(snap: RepoSnapshot, new_name: str) -> RepoSnapshot:
+    """The snapshot as GitHub shows it after a rename: every URL and name under the new name."""
+    old = snap.full_name
+    text = json.dumps([snap.repo, snap.issues, snap.events, snap.labels, snap.contributors, snap.comments])
+    text = text.replace(f"/{old}/", f"/{new_name}/").replace(f'/{old}"', f'/{new_name}"')
+    repo, issues, events, labels, contributors, comments = json.loads(text)
+    owner, name = new_name.split("/", 1)
+    repo.update(full_name=new_name, name=name)
+    repo["owner"]["login"] = owner
+    return RepoSnapshot(repo, issues, events, labels, contributors, comments)
+
+
+class RateLimiter:
+    """GitHub's primary limit: a budget of requests per window, per token (or per anonymous client)."""
+
+    def __init__(self, limit: int, window: float):
+        self.limit = limit
+        self.window = window
+        self._buckets: dict[str, list[float]] = {}  # identity -> [remaining, reset epoch]
+
+    def bucket(self, identity: str, now: float) -> list[float]:
+        bucket = self._buckets.get(identity)
+        if bucket is None or now >= bucket[1]:
+            bucket = self._buckets[identity] = [self.limit, now + self.window]
+        return bucket
+
+    def headers(self, bucket: list[float]) -> dict[str, str]:
+        return {
+            "x-ratelimit-limit": str(self.limit),
+            "x-ratelimit-remaining": str(int(bucket[0])),
+            "x-ratelimit-used": str(int(self.limit - bucket[0])),
+            "x-ratelimit-reset": str(int(bucket[1] + 0.999)),
+            "x-ratelimit-resource": "core",
+        }
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    last_modified: str | None = None  # GitHub timestamp of the newest data in the body
+    cacheable: bool = False
+
+
+def _json_reply(status: int, data: Any, **kwargs: Any) -> Reply:
+    return Reply(status, json.dumps(data, ensure_ascii=False).encode(), **kwargs)
+
+
+def _error(status: int, message: str, **extra: Any) -> Reply:
+    return _json_reply(status, {"message": message, "documentation_url": DOCS, **extra})
+
+
+class GitHubEmulator:
+    """The HTTP server. ``with GitHubEmulator(state) as emu: emu.url`` serves on a free loopback port."""
+
+    def __init__(self, state: EmulatorState, *, host: str = "127.0.0.1", port: int = 0,
+                 rate_limit: int = 5000, rate_window: float = 3600.0, tokens: list[str] | None = None):
+        self.state = state
+        self.faults = state.faults
+        self.limiter = RateLimiter(rate_limit, rate_window)
+        self.tokens = set(tokens) if tokens else None
+        self._rng = random.Random(self.faults.seed)
+        self._lock = threading.Lock()
+        self.counters: Counter = Counter()
+        self.server = ThreadingHTTPServer((host, port), _Handler)
+        self.server.daemon_threads = True
+        self.server.emulator = self  # type: ignore[attr-defined]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> GitHubEmulator:
+        self._thread = threading.Thread(target=self.server.serve_forever, name="github-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self.server.serve_forever()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> GitHubEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(self.counters)
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self.counters.clear()
+
+    # ------------------------------------------------------------------ request handling
+
+    def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> tuple[Reply, str | None]:
+        """Answer one request; the second value names a transport fault to apply ('drop')."""
+        split = urlsplit(raw_path)
+        path = split.path.rstrip("/") or "/"
+        mount = ""
+        if path == "/api/v3" or path.startswith("/api/v3/"):
+            mount, path = "/api/v3", path[len("/api/v3"):] or "/"
+        query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        base = f"http://{headers.get('Host') or f'127.0.0.1:{self.port}'}{mount}"
+        if path.startswith("/_emulator/"):
+            return self._control(method, path, body), None
+        if method != "GET":
+            return _error(405, "The emulator serves GET requests only (and POST /_emulator/...)"), None
+        if self.faults.latency_ms:
+            time.sleep(self.faults.latency_ms / 1000)
+
+        token = _token(headers.get("Authorization"))
+        identity = f"token:{token}" if token else "anonymous"
+        now = time.time()
+        with self._lock:
+            self.counters["requests"] += 1
+            n = self.counters["requests"]
+            if self.tokens is not None and token not in self.tokens:
+                self.counters["status_401"] += 1
+                return _error(401, "Bad credentials"), None
+            bucket = self.limiter.bucket(identity, now)
+            rate_headers = self.limiter.headers(bucket)
+            if self.faults.secondary_every and n % self.faults.secondary_every == 0:
+                self.counters["secondary_limited"] += 1
+                reply = _error(403, "You have exceeded a secondary rate limit. Please wait a few minutes "
+                                    "before you try again.")
+                reply.headers.update(rate_headers, **{"retry-after": str(self.faults.retry_after)})
+                return reply, None
+            if self.faults.error_rate and self._rng.random() < self.faults.error_rate:
+                self.counters["server_errors"] += 1
+                status = self._rng.choice([500, 502, 503])
+                return Reply(status, b'{"message":"Server Error"}', {"content-type": "application/json"}), None
+            fault = None
+            if self.faults.drop_rate and self._rng.random() < self.faults.drop_rate:
+                fault = "drop"
+            elif self.faults.truncate_rate and self._rng.random() < self.faults.truncate_rate:
+                fault = "truncate"
+            counted = path != "/rate_limit"
+            if counted and bucket[0] <= 0:
+                self.counters["rate_limited"] += 1
+                reply = _error(403, f"API rate limit exceeded for {identity}.")
+                reply.headers.update(rate_headers)
+                return reply, None
+
+        if not counted:
+            return _json_reply(200, _rate_limit_body(rate_headers), headers=dict(rate_headers)), None
+        with self.state.lock:
+            reply = self._route(path, query, base)
+        if reply.status == 200 and reply.body:
+            reply.body = reply.body.replace(API_PREFIX, base.encode())
+        reply.headers.setdefault("content-type", "application/json; charset=utf-8")
+        if reply.cacheable and reply.status == 200:
+            etag = 'W/"' + hashlib.sha1(reply.body).hexdigest() + '"'
+            reply.headers["ETag"] = etag
+            if reply.last_modified:
+                reply.headers["Last-Modified"] = http_date(parse_timestamp(reply.last_modified))
+            if _not_modified(headers, etag, reply.last_modified):
+                with self._lock:
+                    self.counters["not_modified"] += 1
+                    reply = Reply(304, b"", {"ETag": etag, **self.limiter.headers(bucket)})
+                return reply, None
+        with self._lock:
+            if counted:
+                bucket[0] -= 1
+                self.counters["rate_limit_points"] += 1
+            self.counters[f"status_{reply.status}"] += 1
+            reply.headers.update(self.limiter.headers(bucket))
+            if fault:
+                self.counters[f"fault_{fault}"] += 1
+        if fault == "truncate" and reply.body:
+            reply.body = reply.body[: len(reply.body) // 2]
+        return reply, fault
+
+    def _control(self, method: str, path: str, body: bytes) -> Reply:
+        if path == "/_emulator/stats":
+            return _json_reply(200, self.stats())
+        if path == "/_emulator/reset-stats" and method == "POST":
+            self.reset_stats()
+            return _json_reply(200, {"ok": True})
+        if path == "/_emulator/mutate" and method == "POST":
+            try:
+                request = json.loads(body or b"{}")
+                op = request["op"]
+                if op not in EmulatorState.MUTATIONS:
+                    return _error(422, f"unknown mutation {op!r}; one of {', '.join(EmulatorState.MUTATIONS)}")
+                result = getattr(self.state, op)(**request.get("args", {}))
+            except (KeyError, TypeError, ValueError) as exc:
+                return _error(422, f"bad mutation request: {exc}")
+            return _json_reply(200, {"ok": True, "result": result})
+        return _error(404, "Not Found")
+
+    def _route(self, path: str, query: dict[str, str], base: str) -> Reply:
+        parts = path.strip("/").split("/")
+        if parts[0] == "users" and len(parts) in (2, 3):
+            if len(parts) == 3:
+                return _json_reply(200, [], cacheable=True) if parts[2] == "orgs" else _error(404, "Not Found")
+            return _json_reply(200, objects.make_user_profile(parts[1]), cacheable=True)
+        if parts[0] == "repositories" and len(parts) >= 2 and parts[1].isdigit():
+            repo = self.state.by_id.get(int(parts[1]))
+            if repo is None or self.state.status.get(repo.full_name.lower()) == 404:
+                return _error(404, "Not Found")
+            return self._repo_route(repo, parts[2:], query, base, f"/repositories/{parts[1]}")
+        if parts[0] == "repos" and len(parts) >= 3:
+            full_name = f"{parts[1]}/{parts[2]}".lower()
+            if full_name in self.state.moved:
+                rest = "/".join(parts[3:])
+                location = f"{base}/repositories/{self.state.moved[full_name]}" + (f"/{rest}" if rest else "")
+                if query:
+                    location += "?" + urlencode(query)
+                return _json_reply(301, {"message": "Moved Permanently", "url": location,
+                                         "documentation_url": DOCS}, headers={"Location": location})
+            repo = self.state.repos.get(full_name)
+            if repo is None or self.state.status.get(full_name) == 404:
+                return _error(404, "Not Found")
+            return self._repo_route(repo, parts[3:], query, base, f"/repos/{parts[1]}/{parts[2]}")
+        return _error(404, "Not Found")
+
+    def _repo_route(self, repo: RepoState, rest: list[str], query: dict[str, str], base: str,
+                    prefix: str) -> Reply:
+        status = self.state.status.get(repo.full_name.lower())
+        if status == 451:
+            return _error(451, "Repository access blocked",
+                          block={"reason": "dmca", "created_at": "2022-01-01T00:00:00Z"})
+        if not rest:
+            last = max(repo.repo.get("updated_at") or "", repo.newest_update())
+            return _json_reply(200, repo.repo, cacheable=True, last_modified=last)
+        if rest[0] == "issues" and status == 410:
+            return _error(410, "Issues are disabled for this repo")
+        link_path = f"{base}{prefix}/{'/'.join(rest)}"
+        if rest == ["issues"]:
+            return self._issue_list(repo, query, link_path)
+        if rest == ["issues", "events"]:
+            items = [json.dumps({**e, "issue": repo.issues.get(e["issue"]["number"], e["issue"])},
+                                ensure_ascii=False).encode() for e in repo.events]
+            return self._page(items, query, link_path)
+        if len(rest) >= 2 and rest[0] == "issues" and rest[1].isdigit():
+            number = int(rest[1])
+            if number in repo.deleted:
+                return _error(410, "This issue was deleted")
+            if number not in repo.issues:
+                return _error(404, "Not Found")
+            if len(rest) == 2:
+                issue = dict(repo.issues[number])
+                if issue["state"] == "closed":
+                    issue["closed_by"] = repo.closer(number)
+                return _json_reply(200, issue, cacheable=True, last_modified=issue["updated_at"])
+            if rest[2:] == ["events"]:
+                items = [json.dumps({k: v for k, v in e.items() if k != "issue"}).encode()
+                         for e in reversed(repo.events) if e["issue"]["number"] == number]
+                return self._page(items, query, link_path)
+            if rest[2:] == ["comments"]:
+                comments = [json.dumps(c, ensure_ascii=False).encode() for c in repo.comments.get(number, [])]
+                return self._page(comments, query, link_path)
+            if rest[2:] == ["reactions"]:
+                return self._page([], query, link_path)
+        if len(rest) == 4 and rest[:2] == ["issues", "comments"] and rest[3] == "reactions":
+            return self._page([], query, link_path)
+        if rest == ["labels"]:
+            return self._page([json.dumps(x, ensure_ascii=False).encode() for x in repo.labels], query, link_path)
+        if rest == ["contributors"]:
+            if not repo.contributors:
+                return Reply(204)
+            items = [json.dumps(x).encode() for x in repo.contributors]
+            return self._page(items, query, link_path)
+        return _error(404, "Not Found")
+
+    def _issue_list(self, repo: RepoState, query: dict[str, str], link_path: str) -> Reply:
+        state = query.get("state", "open")
+        sort = query.get("sort", "created")
+        direction = query.get("direction", "desc")
+        if state not in ("open", "closed", "all") or sort not in ("created", "updated", "comments") \
+                or direction not in ("asc", "desc"):
+            return _error(422, "Validation Failed", errors=[{"resource": "Issue", "code": "invalid",
+                                                             "field": "state/sort/direction"}])
+        since = None
+        if query.get("since"):
+            try:
+                since = normalize_timestamp(query["since"])
+            except ValueError:
+                return _error(422, "Validation Failed", errors=[{"field": "since", "code": "invalid"}])
+        numbers = [
+            n for n in repo.ordered(sort, direction)
+            if (state == "all" or repo.issues[n]["state"] == state)
+            and (since is None or repo.issues[n]["updated_at"] >= since)
+        ]
+        return self._page([repo.item_json(n) for n in numbers], query, link_path,
+                          stamps=[repo.issues[n]["updated_at"] for n in numbers])
+
+    def _page(self, items: list[bytes], query: dict[str, str], link_path: str,
+              stamps: list[str] | None = None) -> Reply:
+        per_page = _int(query.get("per_page"), 30, 1, 100)
+        page = _int(query.get("page"), 1, 1, None)
+        if self.faults.max_page is not None and page > self.faults.max_page:
+            return _error(422, "In order to keep the API fast for everyone, pagination is limited for this "
+                               "resource. Check the rel=last link relation in the Link response header to see "
+                               "how far back you can traverse.")
+        last_page = max(1, -(-len(items) // per_page))
+        start = (page - 1) * per_page
+        chunk = items[start:start + per_page]
+        links = []
+
+        def link(number: int, rel: str) -> str:
+            return f'<{link_path}?{urlencode({**query, "page": number})}>; rel="{rel}"'
+
+        if page > 1:
+            links.append(link(min(page - 1, last_page), "prev"))
+        if page < last_page:
+            links += [link(page + 1, "next"), link(last_page, "last")]
+        if page > 1:
+            links.append(link(1, "first"))
+        headers = {"Link": ", ".join(links)} if links else {}
+        newest = max(stamps[start:start + per_page], default=None) if stamps else None
+        return Reply(200, b"[" + b",".join(chunk) + b"]", headers, last_modified=newest, cacheable=True)
+
+
+def _token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, value = authorization.partition(" ")
+    return value.strip() if scheme.lower() in ("token", "bearer") and value.strip() else None
+
+
+def _not_modified(headers: Any, etag: str, last_modified: str | None) -> bool:
+    if_none_match = headers.get("If-None-Match")
+    if if_none_match:
+        wanted = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return "*" in wanted or etag.removeprefix("W/") in wanted
+    since = parse_http_date(headers.get("If-Modified-Since") or "")
+    if since is not None and last_modified:
+        return parse_timestamp(last_modified) <= since
+    return False
+
+
+def _int(value: str | None, default: int, low: int, high: int | None) -> int:
+    try:
+        number = int(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+    number = max(low, number)
+    return min(high, number) if high is not None else number
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as clients expect of GitHub
+    server_version = "GitHub.com"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: the counters tell the story
+        pass
+
+    def _serve(self, method: str) -> None:
+        emulator: GitHubEmulator = self.server.emulator  # type: ignore[attr-defined]
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        reply, fault = emulator.handle(method, self.path, self.headers, body)
+        self.send_response(reply.status)
+        full_length = len(reply.body)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(full_length))
+        self.end_headers()
+        if fault == "drop" and reply.body:
+            self.wfile.write(reply.body[: full_length // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        if reply.body:
+            self.wfile.write(reply.body)
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+
+def _rate_limit_body(headers: dict[str, str]) -> dict:
+    """``/rate_limit`` in GitHub's shape; asking for it costs nothing."""
+    core = {
+        "limit": int(headers.get("x-ratelimit-limit", 0)),
+        "remaining": int(headers.get("x-ratelimit-remaining", 0)),
+        "reset": int(headers.get("x-ratelimit-reset", 0)),
+        "used": int(headers.get("x-ratelimit-used", 0)),
+        "resource": "core",
+    }
+    search = {**core, "limit": 30, "remaining": 30, "used": 0, "resource": "search"}
+    return {"resources": {"core": core, "search": search}, "rate": core}
