@@ -322,8 +322,12 @@ class Reply:
     cacheable: bool = False
 
 
-def _json_reply(status: int, data: Any, **kwargs: Any) -> Reply:
-    return Reply(status, json.dumps(data, ensure_ascii=False).encode(), **kwargs)
+JSON_TYPE = "application/json; charset=utf-8"
+
+
+def _json_reply(status: int, data: Any, headers: dict[str, str] | None = None, **kwargs: Any) -> Reply:
+    return Reply(status, json.dumps(data, ensure_ascii=False).encode(),
+                 {"content-type": JSON_TYPE, **(headers or {})}, **kwargs)
 
 
 def _error(status: int, message: str, **extra: Any) -> Reply:
@@ -438,7 +442,7 @@ class GitHubEmulator:
             reply = self._route(path, query, base)
         if reply.status == 200 and reply.body:
             reply.body = reply.body.replace(API_PREFIX, base.encode())
-        reply.headers.setdefault("content-type", "application/json; charset=utf-8")
+        reply.headers.setdefault("content-type", JSON_TYPE)
         if reply.cacheable and reply.status == 200:
             etag = 'W/"' + hashlib.sha1(reply.body).hexdigest() + '"'
             reply.headers["ETag"] = etag
