@@ -11,14 +11,12 @@ import pytest
 import requests
 
 from issue_assets.github.cache import ConditionalCache
-from issue_assets.github.client import GitHubClient
 from issue_assets.github.emulator import EmulatorState, Faults, GitHubEmulator
 from issue_assets.github.errors import (
     AuthenticationError,
     GitHubHTTPError,
     RateLimitExceeded,
     RepositoryUnavailable,
-    ResponseFormatError,
     RetriesExhausted,
 )
 from issue_assets.github.objects import make_issue, make_repo

@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -524,9 +525,9 @@ class GitHubEmulator:
         if rest == ["issues"]:
             return self._issue_list(repo, query, link_path)
         if rest == ["issues", "events"]:
-            items = [json.dumps({**e, "issue": repo.issues.get(e["issue"]["number"], e["issue"])},
-                                ensure_ascii=False).encode() for e in repo.events]
-            return self._page(items, query, link_path)
+            # GitHub embeds the issue's current state in each event of the repository-wide list.
+            return self._page(repo.events, query, link_path, serialize=lambda e: json.dumps(
+                {**e, "issue": repo.issues.get(e["issue"]["number"], e["issue"])}, ensure_ascii=False).encode())
         if len(rest) >= 2 and rest[0] == "issues" and rest[1].isdigit():
             number = int(rest[1])
             if number in repo.deleted:
@@ -577,11 +578,13 @@ class GitHubEmulator:
             if (state == "all" or repo.issues[n]["state"] == state)
             and (since is None or repo.issues[n]["updated_at"] >= since)
         ]
-        return self._page([repo.item_json(n) for n in numbers], query, link_path,
-                          stamps=[repo.issues[n]["updated_at"] for n in numbers])
+        return self._page(numbers, query, link_path, serialize=repo.item_json,
+                          stamp=lambda n: repo.issues[n]["updated_at"])
 
-    def _page(self, items: list[bytes], query: dict[str, str], link_path: str,
-              stamps: list[str] | None = None) -> Reply:
+    def _page(self, items: Sequence[Any], query: dict[str, str], link_path: str,
+              serialize: Callable[[Any], bytes] = lambda item: item,
+              stamp: Callable[[Any], str] | None = None) -> Reply:
+        """One page of a list with GitHub's Link header; only the page's items are serialized."""
         per_page = _int(query.get("per_page"), 30, 1, 100)
         page = _int(query.get("page"), 1, 1, None)
         if self.faults.max_page is not None and page > self.faults.max_page:
@@ -603,8 +606,9 @@ class GitHubEmulator:
         if page > 1:
             links.append(link(1, "first"))
         headers = {"Link": ", ".join(links)} if links else {}
-        newest = max(stamps[start:start + per_page], default=None) if stamps else None
-        return Reply(200, b"[" + b",".join(chunk) + b"]", headers, last_modified=newest, cacheable=True)
+        newest = max(map(stamp, chunk), default=None) if stamp else None
+        return Reply(200, b"[" + b",".join(map(serialize, chunk)) + b"]", headers, last_modified=newest,
+                     cacheable=True)
 
 
 def _token(authorization: str | None) -> str | None:
@@ -636,6 +640,9 @@ def _int(value: str | None, default: int, low: int, high: int | None) -> int:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as clients expect of GitHub
+    # Headers and body go out in separate writes: without this, Nagle's algorithm and delayed ACKs
+    # add ~40 ms to every keep-alive answer.
+    disable_nagle_algorithm = True
     server_version = "GitHub.com"
     sys_version = ""
 

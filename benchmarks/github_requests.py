@@ -1,0 +1,53 @@
+"""Requests the client needs for a first mine and for a no-change refresh, against the floor.
+
+    .venv/bin/python benchmarks/github_requests.py [--repos 576] [--issues 25000] [--seed 1]
+
+Generates a study-sized synthetic snapshot, serves it with the emulator and mines every repository
+(repository object, issues and pull requests, labels, contributor count, closers from events).
+The floor is, per repository: ceil(items / 100) issue-list requests + ceil(events / 100) event-list
+requests + 3 (repository, labels, contributors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+
+from issue_assets.cli import mine
+from issue_assets.github.client import GitHubClient
+from issue_assets.github.emulator import EmulatorState, GitHubEmulator
+from issue_assets.github.generator import generate_snapshot
+from issue_assets.github.snapshot import read_snapshot
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repos", type=int, default=576)
+    parser.add_argument("--issues", type=int, default=25000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        generate_snapshot(scratch, args.repos, args.issues, args.seed)
+        snaps = read_snapshot(scratch)
+        items = sum(len(s.issues) for s in snaps)
+        floor = sum(-(-len(s.issues) // 100) + -(-len(s.events) // 100) + 3 for s in snaps)
+        with GitHubEmulator(EmulatorState(snaps)) as emulator:
+            client = GitHubClient(emulator.url)
+            started = time.perf_counter()
+            rows = mine(client, [s.full_name for s in snaps])
+            first_seconds = time.perf_counter() - started
+            first = client.stats.copy()
+            started = time.perf_counter()
+            mine(client, [r["repo"] for r in rows], previous={r["repo"]: r for r in rows})
+            refresh_seconds = time.perf_counter() - started
+            refresh = client.stats.since(first)
+    print(f"snapshot: {len(snaps)} repositories, {items} issues and pull requests")
+    print(f"first mine: {first.requests} requests (floor {floor}, ratio {first.requests / floor:.3f}), "
+          f"{1000 * first.requests / items:.1f} requests per 1,000 items, {first_seconds:.1f} s")
+    print(f"no-change refresh: {refresh.requests} requests, {refresh.not_modified} answered 304, "
+          f"{refresh.rate_limit_points} rate-limit points, {refresh_seconds:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
