@@ -228,6 +228,24 @@ def test_max_wait_seconds_turns_a_long_wait_into_a_clear_error(start_emulator, m
         client.get_repo(name)
 
 
+def test_a_spent_limit_without_a_future_reset_backs_off_instead_of_spinning(make_client):
+    with GitHubEmulator(EmulatorState([_tiny_repo("stuck/repo", 1)])) as emulator:
+        original = emulator.handle
+
+        def spent_forever(*args):
+            reply, fault = original(*args)
+            reply.status, reply.body = 403, b'{"message": "API rate limit exceeded"}'
+            reply.headers.update({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "0"})
+            return reply, fault
+
+        emulator.handle = spent_forever
+        sleep = RecordingSleep()
+        client = make_client(emulator.url, sleep=sleep, max_retries=3, secondary_limit_wait=5)
+        with pytest.raises(RetriesExhausted, match="no future reset time"):
+            client.get_repo("stuck/repo")
+        assert client.stats.requests == 4 and min(sleep.calls) >= 5
+
+
 def test_a_token_pool_spreads_the_load(start_emulator, make_client, small_snapshot):
     emulator = start_emulator(rate_limit=10, rate_window=3600, tokens=["t-one", "t-two"])
     client = make_client(emulator.url, tokens="t-one,t-two", max_wait_seconds=0)

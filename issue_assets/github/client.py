@@ -394,6 +394,11 @@ class GitHubClient:
                     continue
                 if raw.headers.get("x-ratelimit-remaining") == "0":
                     token.remaining = 0
+                    if token.reset is None or token.reset <= self._clock():
+                        # No usable reset time (or clocks disagree): back off instead of spinning.
+                        attempt = self._retry(attempt, url, "rate limit exceeded with no future reset time",
+                                              max(self.secondary_limit_wait, self._backoff(attempt)))
+                        continue
                     self.log.warning("rate limit spent for %s (reset at %s)", token.label, token.reset)
                     continue  # the pool switches token or waits for the reset
                 raise GitHubHTTPError(status, url, message or "Forbidden", _doc_url(body))
