@@ -173,6 +173,9 @@ def test_deep_lists_are_walked_in_since_windows_past_the_page_limit(make_client)
         assert len(listing.issues) + len(listing.pull_requests) == 2500
         assert client.stats.by_status.get(422, 0) == 0
         assert client.stats.requests <= 27  # 25 pages + window edges
+        # Only the walk's final page is kept for conditional requests: the cache grows with
+        # repositories, not with issues.
+        assert len(client.cache) == 1
         # Following rel="next" with page numbers hits the limit, as on GitHub.
         with pytest.raises(GitHubHTTPError) as info:
             for _ in client.paginate("/repos/deep/repo/issues", {"state": "all", "per_page": 100}):
@@ -381,6 +384,18 @@ def test_enterprise_base_url_and_links_built_from_the_host_header(start_emulator
     assert reply.links["next"]["url"].startswith("http://proxy.example:8443/repos/")
     assert reply.links["last"]["url"].endswith(f"page={-(-len(snap.issues) // 2)}")
     assert json.loads(reply.content)[0]["url"].startswith("http://proxy.example:8443/")
+
+
+def test_if_modified_since_alone_gets_a_free_304(start_emulator, small_snapshot):
+    emulator = start_emulator()
+    url = f"{emulator.url}/repos/{read_snapshot(small_snapshot)[0].full_name}"
+    first = requests.get(url, timeout=5)
+    assert first.status_code == 200 and first.headers["Last-Modified"]
+    again = requests.get(url, timeout=5, headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["x-ratelimit-remaining"] == first.headers["x-ratelimit-remaining"]
+    older = requests.get(url, timeout=5, headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"})
+    assert older.status_code == 200
 
 
 def test_rate_limit_headers_and_endpoint(start_emulator, make_client, small_snapshot):

@@ -304,6 +304,13 @@ class RateLimiter:
             bucket = self._buckets[identity] = [self.limit, now + self.window]
         return bucket
 
+    def body(self, bucket: list[float]) -> dict:
+        """``/rate_limit`` in GitHub's shape; asking for it costs nothing."""
+        core = {"limit": self.limit, "remaining": int(bucket[0]), "reset": int(bucket[1] + 0.999),
+                "used": int(self.limit - bucket[0]), "resource": "core"}
+        search = {**core, "limit": 30, "remaining": 30, "used": 0, "resource": "search"}
+        return {"resources": {"core": core, "search": search}, "rate": core}
+
     def headers(self, bucket: list[float]) -> dict[str, str]:
         return {
             "x-ratelimit-limit": str(self.limit),
@@ -326,9 +333,12 @@ class Reply:
 JSON_TYPE = "application/json; charset=utf-8"
 
 
+def _dumps(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
 def _json_reply(status: int, data: Any, headers: dict[str, str] | None = None, **kwargs: Any) -> Reply:
-    return Reply(status, json.dumps(data, ensure_ascii=False).encode(),
-                 {"content-type": JSON_TYPE, **(headers or {})}, **kwargs)
+    return Reply(status, _dumps(data), {"content-type": JSON_TYPE, **(headers or {})}, **kwargs)
 
 
 def _error(status: int, message: str, **extra: Any) -> Reply:
@@ -438,7 +448,7 @@ class GitHubEmulator:
                 return reply, None
 
         if not counted:
-            return _json_reply(200, _rate_limit_body(rate_headers), headers=dict(rate_headers)), None
+            return _json_reply(200, self.limiter.body(bucket), headers=dict(rate_headers)), None
         with self.state.lock:
             reply = self._route(path, query, base)
         if reply.status == 200 and reply.body:
@@ -526,8 +536,8 @@ class GitHubEmulator:
             return self._issue_list(repo, query, link_path)
         if rest == ["issues", "events"]:
             # GitHub embeds the issue's current state in each event of the repository-wide list.
-            return self._page(repo.events, query, link_path, serialize=lambda e: json.dumps(
-                {**e, "issue": repo.issues.get(e["issue"]["number"], e["issue"])}, ensure_ascii=False).encode())
+            return self._page(repo.events, query, link_path, serialize=lambda e: _dumps(
+                {**e, "issue": repo.issues.get(e["issue"]["number"], e["issue"])}))
         if len(rest) >= 2 and rest[0] == "issues" and rest[1].isdigit():
             number = int(rest[1])
             if number in repo.deleted:
@@ -540,23 +550,22 @@ class GitHubEmulator:
                     issue["closed_by"] = repo.closer(number)
                 return _json_reply(200, issue, cacheable=True, last_modified=issue["updated_at"])
             if rest[2:] == ["events"]:
-                items = [json.dumps({k: v for k, v in e.items() if k != "issue"}).encode()
-                         for e in reversed(repo.events) if e["issue"]["number"] == number]
-                return self._page(items, query, link_path)
+                # Unlike the repository-wide list, an issue's own events do not embed the issue.
+                events = [e for e in reversed(repo.events) if e["issue"]["number"] == number]
+                return self._page(events, query, link_path,
+                                  serialize=lambda e: _dumps({k: v for k, v in e.items() if k != "issue"}))
             if rest[2:] == ["comments"]:
-                comments = [json.dumps(c, ensure_ascii=False).encode() for c in repo.comments.get(number, [])]
-                return self._page(comments, query, link_path)
+                return self._page(repo.comments.get(number, []), query, link_path)
             if rest[2:] == ["reactions"]:
                 return self._page([], query, link_path)
         if len(rest) == 4 and rest[:2] == ["issues", "comments"] and rest[3] == "reactions":
             return self._page([], query, link_path)
         if rest == ["labels"]:
-            return self._page([json.dumps(x, ensure_ascii=False).encode() for x in repo.labels], query, link_path)
+            return self._page(repo.labels, query, link_path)
         if rest == ["contributors"]:
             if not repo.contributors:
                 return Reply(204)
-            items = [json.dumps(x).encode() for x in repo.contributors]
-            return self._page(items, query, link_path)
+            return self._page(repo.contributors, query, link_path)
         return _error(404, "Not Found")
 
     def _issue_list(self, repo: RepoState, query: dict[str, str], link_path: str) -> Reply:
@@ -582,7 +591,7 @@ class GitHubEmulator:
                           stamp=lambda n: repo.issues[n]["updated_at"])
 
     def _page(self, items: Sequence[Any], query: dict[str, str], link_path: str,
-              serialize: Callable[[Any], bytes] = lambda item: item,
+              serialize: Callable[[Any], bytes] | None = None,
               stamp: Callable[[Any], str] | None = None) -> Reply:
         """One page of a list with GitHub's Link header; only the page's items are serialized."""
         per_page = _int(query.get("per_page"), 30, 1, 100)
@@ -607,7 +616,7 @@ class GitHubEmulator:
             links.append(link(1, "first"))
         headers = {"Link": ", ".join(links)} if links else {}
         newest = max(map(stamp, chunk), default=None) if stamp else None
-        return Reply(200, b"[" + b",".join(map(serialize, chunk)) + b"]", headers, last_modified=newest,
+        return Reply(200, b"[" + b",".join(map(serialize or _dumps, chunk)) + b"]", headers, last_modified=newest,
                      cacheable=True)
 
 
@@ -677,16 +686,3 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self._serve("POST")
-
-
-def _rate_limit_body(headers: dict[str, str]) -> dict:
-    """``/rate_limit`` in GitHub's shape; asking for it costs nothing."""
-    core = {
-        "limit": int(headers.get("x-ratelimit-limit", 0)),
-        "remaining": int(headers.get("x-ratelimit-remaining", 0)),
-        "reset": int(headers.get("x-ratelimit-reset", 0)),
-        "used": int(headers.get("x-ratelimit-used", 0)),
-        "resource": "core",
-    }
-    search = {**core, "limit": 30, "remaining": 30, "used": 0, "resource": "search"}
-    return {"resources": {"core": core, "search": search}, "rate": core}
