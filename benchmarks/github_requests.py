@@ -14,11 +14,22 @@ import argparse
 import tempfile
 import time
 
-from issue_assets.cli import mine
 from issue_assets.github.client import GitHubClient
 from issue_assets.github.emulator import EmulatorState, GitHubEmulator
 from issue_assets.github.generator import generate_snapshot
 from issue_assets.github.snapshot import read_snapshot
+from issue_assets.mining import fetch_repository, load_state, store_fetch
+from issue_assets.warehouse import Warehouse
+
+
+def mine(client: GitHubClient, store: Warehouse, repos: list[str]) -> None:
+    """What the repo_metadata/raw_issues partitions do, repository by repository."""
+    for repo in repos:
+        with store.connect() as conn:
+            state = load_state(conn, repo)
+        fetch = fetch_repository(client, repo, state)
+        with store.transaction() as conn:
+            store_fetch(conn, fetch)
 
 
 def main() -> None:
@@ -34,12 +45,14 @@ def main() -> None:
         floor = sum(-(-len(s.issues) // 100) + -(-len(s.events) // 100) + 3 for s in snaps)
         with GitHubEmulator(EmulatorState(snaps)) as emulator:
             client = GitHubClient(emulator.url)
+            store = Warehouse(":memory:")
+            repos = [s.full_name for s in snaps]
             started = time.perf_counter()
-            rows = mine(client, [s.full_name for s in snaps])
+            mine(client, store, repos)
             first_seconds = time.perf_counter() - started
             first = client.stats.copy()
             started = time.perf_counter()
-            mine(client, [r["repo"] for r in rows], previous={r["repo"]: r for r in rows})
+            mine(client, store, repos)
             refresh_seconds = time.perf_counter() - started
             refresh = client.stats.since(first)
     print(f"snapshot: {len(snaps)} repositories, {items} issues and pull requests")

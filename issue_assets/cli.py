@@ -5,19 +5,18 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from issue_assets.github.client import GitHubClient, parse_repo_name
+from issue_assets import paths
+from issue_assets.github.client import parse_repo_name
 from issue_assets.github.emulator import EmulatorState, Faults, GitHubEmulator
 from issue_assets.github.errors import GitHubError, InvalidRepoName
 from issue_assets.github.generator import DEMO, generate_snapshot
-
-
-def home() -> Path:
-    return Path(os.environ.get("ISSUE_ASSETS_HOME", ".issue_assets"))
+from issue_assets.sources.repositories import SourceError
 
 
 def _repo_pairs(values: Sequence[str], option: str) -> dict[str, str]:
@@ -101,57 +100,66 @@ def cmd_snapshot_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def mine(client: GitHubClient, repos: Sequence[str], previous: dict[str, dict] | None = None) -> list[dict]:
-    """Fetch every repository with the client; one summary row per repository. With ``previous``
-    (rows of an earlier call) it is a refresh: each list resumes from its stored cursor."""
-    rows = []
-    for full_name in repos:
-        before = (previous or {}).get(full_name, {})
-        result = client.get_repo(full_name)
-        row = {"repo": full_name, "state": result.state, "issues": 0, "open": 0, "pull_requests": 0,
-               "labels": 0, "contributors": 0, "closers": 0, "cursor": None, "newest_event_id": None}
-        if result.available and result.full_name:
-            listing = client.fetch_issues(result.full_name, since=before.get("cursor"))
-            events = client.closed_events(result.full_name, known_event_id=before.get("newest_event_id"))
-            row.update(issues=len(listing.issues), open=sum(i["state"] == "open" for i in listing.issues),
-                       pull_requests=len(listing.pull_requests),
-                       labels=len(client.list_labels(result.full_name)),
-                       contributors=client.count_contributors(result.full_name) or 0,
-                       closers=len(events.closers), cursor=listing.cursor, newest_event_id=events.newest_event_id)
-        rows.append(row)
-    return rows
+def _run_graph(full_refresh: bool) -> int:
+    from issue_assets.pipeline import headline, materialize_all, prepare_instance
+
+    instance = prepare_instance()
+    started = time.perf_counter()
+    result = materialize_all(instance, full_refresh=full_refresh)
+    print(headline())
+    print(f"\n{len(result.runs)} runs in {time.perf_counter() - started:.1f} s for {result.repositories} "
+          f"repositories; Dagster instance: {paths.home()} (open it with `issue-assets dev`).")
+    if not result.success:
+        print(f"issue-assets: {len(result.failed_runs)} run(s) failed: {', '.join(result.failed_runs)}; "
+              "their logs are in the Dagster UI", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _demo_snapshot() -> Path:
+    snapshot = paths.demo_snapshot_dir()
+    if not (snapshot / "manifest.json").exists() or not (snapshot / "repositories.csv").exists():
+        generate_snapshot(snapshot, DEMO["repos"], DEMO["issues"], DEMO["seed"])
+    return snapshot
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """The GitHub layer end to end, offline: demo snapshot → emulator → client.
+    """The whole graph offline: the demo snapshot served by the emulator on a free loopback port."""
+    snapshot = _demo_snapshot()
+    with GitHubEmulator(EmulatorState.from_directory(snapshot)) as emulator:
+        os.environ.update(GITHUB_API_URL=emulator.url, ISSUE_ASSETS_SOURCE="demo",
+                          ISSUE_ASSETS_REPOS=str(snapshot / "repositories.csv"))
+        os.environ.pop("GITHUB_TOKEN", None)
+        print(f"GitHub emulator with the demo snapshot ({snapshot}) at {emulator.url}", flush=True)
+        return _run_graph(full_refresh=False)
 
-    (The asset graph arrives with the next issue; this shows what it will stand on.)"""
-    base = home() / "demo"
-    snapshot = base / "snapshot"
-    if not (snapshot / "manifest.json").exists():
-        generate_snapshot(snapshot, DEMO["repos"], DEMO["issues"], DEMO["seed"])
-    state = EmulatorState.from_directory(snapshot)
-    with GitHubEmulator(state) as emulator:
-        client = GitHubClient(emulator.url, cache=None)
-        started = time.perf_counter()
-        rows = mine(client, sorted(r.full_name for r in state.repos.values()))
-        elapsed = time.perf_counter() - started
-        first = client.stats.copy()
-        mine(client, [r["repo"] for r in rows], previous={r["repo"]: r for r in rows})
-        refresh = client.stats.since(first)
-    print(f"{'repository':<40} {'state':<8} {'issues':>6} {'open':>5} {'PRs':>5} {'labels':>6} {'contrib':>7}")
-    for row in rows:
-        print(f"{row['repo']:<40} {row['state']:<8} {row['issues']:>6} {row['open']:>5} {row['pull_requests']:>5} "
-              f"{row['labels']:>6} {row['contributors']:>7}")
-    issues = sum(r["issues"] for r in rows)
-    open_ = sum(r["open"] for r in rows)
-    print(f"\n{issues} issues ({open_ / max(issues, 1):.1%} open) and {sum(r['pull_requests'] for r in rows)} "
-          f"pull requests from {len(rows)} repositories in {elapsed:.1f} s, "
-          f"{first.requests} requests ({first.rate_limit_points} rate-limit points).")
-    print(f"Refresh with nothing changed: {refresh.requests} requests, {refresh.not_modified} answered 304, "
-          f"{refresh.rate_limit_points} rate-limit points.")
-    print(f"Snapshot: {snapshot}")
-    return 0
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The whole graph against GITHUB_API_URL for the configured repositories."""
+    if args.repos is not None:
+        if not args.repos.is_file():
+            raise SystemExit(f"issue-assets run: --repos {args.repos}: no such file")
+        os.environ.update(ISSUE_ASSETS_SOURCE="seed_csv", ISSUE_ASSETS_REPOS=str(args.repos.resolve()))
+    return _run_graph(full_refresh=args.full_refresh)
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    """`dagster dev` on the instance under ISSUE_ASSETS_HOME (with the demo emulator when asked)."""
+    from issue_assets.pipeline import prepare_instance
+
+    prepare_instance()
+    command = [str(Path(sys.executable).parent / "dagster"), "dev", "-w",
+               str(Path(__file__).resolve().parent.parent / "workspace.yaml"), "-p", str(args.port)]
+    if not Path(command[3]).exists():
+        command[2:4] = ["-m", "issue_assets.definitions"]
+    if not args.demo:
+        return subprocess.call(command, env=os.environ.copy())
+    snapshot = _demo_snapshot()
+    with GitHubEmulator(EmulatorState.from_directory(snapshot)) as emulator:
+        env = {**os.environ, "GITHUB_API_URL": emulator.url, "ISSUE_ASSETS_SOURCE": "demo",
+               "ISSUE_ASSETS_REPOS": str(snapshot / "repositories.csv")}
+        print(f"GitHub emulator with the demo snapshot at {emulator.url}", flush=True)
+        return subprocess.call(command, env=env)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -159,8 +167,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log the client's requests and waits")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="run offline on the bundled demo snapshot")
+    demo = sub.add_parser("demo", help="materialize every asset offline, on the bundled demo snapshot")
     demo.set_defaults(func=cmd_demo)
+
+    run = sub.add_parser("run", help="materialize every asset against GITHUB_API_URL (again: a refresh)")
+    run.add_argument("--repos", type=Path, help="seed CSV with a `repo` column (owner/name)")
+    run.add_argument("--full-refresh", action="store_true", help="ignore stored cursors: fetch every issue")
+    run.set_defaults(func=cmd_run)
+
+    dev = sub.add_parser("dev", help="open the Dagster UI on the instance under ISSUE_ASSETS_HOME")
+    dev.add_argument("--demo", action="store_true", help="serve the demo snapshot with the emulator meanwhile")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.set_defaults(func=cmd_dev)
 
     emulator = sub.add_parser("emulator", help="serve a snapshot as GitHub on loopback")
     emulator.add_argument("--snapshot", required=True, type=Path, help="snapshot folder")
@@ -187,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
-    except GitHubError as exc:
+    except (GitHubError, SourceError) as exc:
         print(f"issue-assets: {exc}", file=sys.stderr)
         return 1
 

@@ -24,7 +24,7 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -116,6 +116,20 @@ class RequestStats:
             self.rate_limit_points - earlier.rate_limit_points,
             +by_status,
         )
+
+    @classmethod
+    def total(cls, parts: Iterable[RequestStats]) -> RequestStats:
+        """The sum of several clients' work (one client per thread)."""
+        out = cls()
+        for part in parts:
+            out.requests += part.requests
+            out.not_modified += part.not_modified
+            out.retries += part.retries
+            out.redirects += part.redirects
+            out.wait_seconds = round(out.wait_seconds + part.wait_seconds, 3)
+            out.rate_limit_points += part.rate_limit_points
+            out.by_status.update(part.by_status)
+        return out
 
     def as_metadata(self) -> dict[str, Any]:
         return {

@@ -203,6 +203,7 @@ def generate_snapshot(out: str | Path, repos: int, issues: int, seed: int, now: 
             totals["closed_issues"] += item.closed is not None
             totals["self_closed"] += item.closed is not None and item.closer == item.reporter
             truth_rows.append((full_name, item.number, item.category or "", "en" if item.english else "other"))
+    _write_repository_list(out, names, seed)
     with (out / "truth.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["repo", "number", "category", "language"])
@@ -211,6 +212,26 @@ def generate_snapshot(out: str | Path, repos: int, issues: int, seed: int, now: 
                 "now": now, "pr_ratio": pr_ratio, **totals}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
     return manifest
+
+
+_CONFERENCES = ("cvpr", "iclr", "icml", "neurips", "eccv", "iccv", "acl", "aaai")
+_FRAMEWORKS = ("pytorch", "pytorch", "pytorch", "tf", "none", "jax")
+
+
+def _write_repository_list(out: Path, names: list[tuple[str, str]], seed: int) -> None:
+    """``repositories.csv``: the snapshot's repositories as a seed CSV, with a synthetic paper each."""
+    rng = random.Random(f"{seed}:papers")
+    with (out / "repositories.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["repo", "paper", "conference", "year", "framework", "owner_type"])
+        for full_name, owner_kind in names:
+            words = full_name.split("/")[1].replace("-", " ").replace("_", " ")
+            writer.writerow([full_name, f"{words.title()}: {rng.choice(_PAPER_TOPICS)}", rng.choice(_CONFERENCES),
+                             rng.randint(2015, 2022), rng.choice(_FRAMEWORKS), owner_kind])
+
+
+_PAPER_TOPICS = ("Learning Representations at Scale", "A Simple Baseline", "Towards Robust Inference",
+                 "Self-Supervised Pre-Training", "Efficient Transformers for Vision", "Graph Neural Reasoning")
 
 
 def _build_repo(rng: random.Random, full_name: str, owner_kind: str, created: datetime, mined: datetime,

@@ -1,0 +1,1 @@
+"""Pure pandas/statsmodels code: classifier, issue features, per-repository metrics, regression."""

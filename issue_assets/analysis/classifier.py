@@ -1,0 +1,159 @@
+"""A first, transparent issue classifier: weighted keyword rules written from the codebook
+(``shared/taxonomy.md``).
+
+Each category has patterns with weights; the title counts three times as much as the body
+(the codebook: "read the title first"; "when two reasons are equally strong, the title
+decides"), code blocks only feed the error and environment signals, and the codebook's hard-case
+rules are applied after scoring. ``confidence`` is the winning category's share of all scores
+(0 when nothing matched: ``other``). ``evidence`` names the patterns that fired, so every label
+can be checked by a reader. It is a baseline to be replaced by a trained model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from issue_assets.analysis.text import split_code
+from issue_assets.github.texts import CATEGORIES
+
+TITLE_WEIGHT = 3.0
+BODY_WEIGHT = 1.0
+
+_RULES: dict[str, list[tuple[str, float]]] = {
+    "runtime_error": [
+        (r"\btraceback\b", 3), (r"\b\w*(error|exception)\b", 1.5), (r"\bcuda (error|out of memory)\b", 2),
+        (r"\bout of memory\b|\boom\b", 1.5), (r"\bsize mismatch\b|\bshape mismatch\b|\bshapes? .{0,30}mismatch", 2),
+        (r"\bcrash(es|ed|ing)?\b|\bsegmentation fault\b|\bcore dumped\b", 2), (r"\bfails? (to run|when)\b", 1),
+        (r"\bassert(ion)?\b", 1), (r"\bnan (loss|error)\b", 1), (r"\bkilled\b", 1), (r"报错|错误", 2),
+    ],
+    "unclear_instructions": [
+        (r"\bhow (to|do|can|should)\b", 2), (r"\b(usage|use it|apply it|run it)\b", 1),
+        (r"\bown (data|images?|dataset|video)\b", 1.5), (r"\bwhich (arguments?|config|command|script)\b", 2),
+        (r"\b(inference|demo|test) on\b", 1), (r"\bcommand\b", 0.5), (r"\bguide\b|\bsteps?\b", 0.5),
+        (r"如何|怎么", 2),
+    ],
+    "environment": [
+        (r"\b(pip|conda|install(ing|ation|ed)?|setup\.py|requirements(\.txt)?)\b", 2),
+        (r"\b(importerror|modulenotfounderror|no module named)\b", 3), (r"\bcompil(e|ing|ation)\b", 2),
+        (r"\b(cuda|cudnn|gcc|nvcc|driver) version\b|\bversion of (torch|pytorch|tensorflow|cuda)\b", 2),
+        (r"\b(docker|windows|macos|mac os|apple silicon|m1|ubuntu)\b", 1.5), (r"\bbuild(ing)? (fails?|error)\b", 2),
+        (r"\bdependenc(y|ies)\b|\bversions?\b", 1), (r"\bextension\b|\bwheel\b", 1),
+    ],
+    "reproducibility": [
+        (r"\breproduc(e|ed|ing|tion|ibility)\b", 3), (r"\b(lower|worse|different|higher) (than|results?|accuracy)\b", 2),
+        (r"\b(accuracy|map|miou|f1|bleu|fid|psnr|ap50?|auc)\b", 1), (r"\bin the paper\b|\breported\b", 1.5),
+        (r"\bdoes(n't| not) converge\b|\bnot converg|\bloss (is |stays )?(flat|not decreas|explod)", 3),
+        (r"\bresults?\b", 1), (r"\bperformance gap\b|\bcan(not|'t) (get|achieve|reach)\b", 1.5),
+    ],
+    "method_question": [
+        (r"\bwhy (do|does|did|is|are|use)\b", 2), (r"\b(equation|eq\.|formula|theory|theorem|loss function)\b", 2),
+        (r"\b(paper|method|implementation) (and|vs\.?|versus) (code|paper|implementation)\b", 2),
+        (r"\bmeaning of\b|\bwhat (is|does) (the )?\w+ (mean|stand|do)\b", 2), (r"\bhyper-?parameters?\b", 1),
+        (r"\bdesign choice\b|\bin the paper,? you\b|\bsection \d", 2), (r"\bquestion about\b", 1),
+        (r"\bdifference between\b", 1.5),
+    ],
+    "model_request": [
+        (r"\bpre-?trained\b", 2.5), (r"\b(checkpoints?|weights?|\.pth|\.ckpt|\.pt\b|model files?)\b", 2.5),
+        (r"\b(release|share|provide|upload)\b.{0,30}\b(models?|weights?|checkpoints?)\b", 3),
+    ],
+    "data": [
+        (r"\bdatasets?\b", 2), (r"\b(annotations?|splits?|preprocess(ing|ed)?|data ?loader)\b", 1.5),
+        (r"\b(imagenet|coco|cifar|cityscapes|kitti|scannet|squad|glue|nuscenes|shapenet|celeba|voc|ade20k)\b", 1.5),
+        (r"\bdata (link|download|format|preparation)\b|\bdownload (the )?data\b", 2.5), (r"\b\.json|\.csv|\.h5\b", 0.5),
+    ],
+    "code_bug": [
+        (r"\bbug\b", 2), (r"\bwrong(ly)?\b|\bincorrect(ly)?\b|\bshould be\b", 2), (r"\btypo\b", 2),
+        (r"\b(line \d+|off-by-one|logic error)\b", 1.5), (r"\b(ci|tests?) (fail|is failing|are failing)\b|\bflaky\b", 2),
+    ],
+    "feature_request": [
+        (r"\b(feature request|support for|add support|please add|would be nice|could you add)\b", 3),
+        (r"\b(port|version) (to|for|in) (pytorch|tensorflow|jax|keras|paddle|onnx|tflite)\b", 3),
+        (r"\b(pytorch|tensorflow|jax|keras) (version|implementation|port)\b", 2.5), (r"\brefactor", 2),
+        (r"\bnew (option|feature|api|model|dataset)\b|\benhancement\b", 2), (r"\bonnx|tensorrt|colab\b", 1),
+    ],
+    "performance": [
+        (r"\b(slow|speed|faster|fps|latency|throughput)\b", 2.5), (r"\b(gpu )?memory (usage|consumption|needed|required)\b", 3),
+        (r"\bhow (long|much time|many gpus?)\b|\btraining time\b", 3), (r"\bmulti-?gpu\b|\bdistributed\b", 1.5),
+        (r"\b(hardware|gpus?)\b", 0.5), (r"\breduce (the )?memory\b", 3),
+    ],
+    "documentation": [
+        (r"\b(readme|documentation|docs?|tutorial)\b", 2.5), (r"\bbroken link\b|\blink (is )?(broken|dead|invalid)\b", 2),
+        (r"\b(licen[cs]e|citation|cite|bibtex)\b", 3), (r"\boutdated\b|\bout of date\b", 1.5),
+    ],
+    "code_release": [
+        (r"\b(release|publish|open[- ]source|upload)\b.{0,30}\bcode\b", 3), (r"\bcode (release|availability)\b", 3),
+        (r"\bwhen will\b", 2), (r"\b(missing|not found|can't find|cannot find|where is)\b.{0,40}\b(script|file|module|code)\b", 2.5),
+        (r"\bcoming soon\b|\bnot (yet )?released\b", 2),
+    ],
+    "other": [
+        (r"\b(thanks?|thank you|great work|nice work|awesome|congratulations)\b", 1),
+        (r"\b(spam|test issue|hello|hi there)\b", 0.5),
+    ],
+}
+
+_COMPILED = {category: [(re.compile(p, re.IGNORECASE), w) for p, w in rules] for category, rules in _RULES.items()}
+# Only these read code blocks: a traceback or a pip log in a code block is the issue's content.
+_CODE_CATEGORIES = ("runtime_error", "environment")
+_INSTALL_CONTEXT = re.compile(r"\b(pip|conda|install|setup\.py|build(ing)?|compil\w*|import(error)?|no module named|"
+                              r"modulenotfounderror|cuda version|nvcc|gcc)\b", re.IGNORECASE)
+_ERROR_CONTEXT = re.compile(r"\btraceback\b|\b\w*(error|exception)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Label:
+    category: str
+    confidence: float
+    evidence: str
+
+
+def _score(text: str, weight: float, scores: dict[str, float], hits: dict[str, list[str]],
+           categories: Iterable[str]) -> None:
+    for category in categories:
+        for pattern, w in _COMPILED[category]:
+            if pattern.search(text):
+                scores[category] += w * weight
+                hits[category].append(pattern.pattern[:40])
+
+
+def classify_issue(title: str | None, body: str | None) -> Label:
+    title = title or ""
+    prose, code = split_code(body or "")
+    scores = dict.fromkeys(CATEGORIES, 0.0)
+    hits: dict[str, list[str]] = {c: [] for c in CATEGORIES}
+    _score(title, TITLE_WEIGHT, scores, hits, CATEGORIES)
+    _score(prose[:4000], BODY_WEIGHT, scores, hits, CATEGORIES)
+    _score(code[:4000], BODY_WEIGHT, scores, hits, _CODE_CATEGORIES)
+    text = f"{title}\n{prose}\n{code}"
+    # Rule 1: an error while installing, building or importing a dependency is an environment issue.
+    if scores["runtime_error"] > 0 and _INSTALL_CONTEXT.search(text) and scores["environment"] > 0:
+        scores["environment"] += scores["runtime_error"] * 0.5
+        scores["runtime_error"] *= 0.5
+    # Rule 4: out-of-memory with an error message is a crash; without one, a resources question.
+    if scores["performance"] > 0 and _ERROR_CONTEXT.search(text) and re.search(r"out of memory|\boom\b", text, re.I):
+        scores["runtime_error"] += scores["performance"] * 0.5
+    total = sum(scores.values())
+    if total <= 0:
+        return Label("other", 0.0, "")
+    ranked = sorted(CATEGORIES, key=lambda c: (-scores[c], CATEGORIES.index(c)))
+    best = ranked[0]
+    # Rule 6: a tie is decided by the title.
+    if len(ranked) > 1 and scores[ranked[1]] == scores[best]:
+        title_scores: dict[str, float] = dict.fromkeys(CATEGORIES, 0.0)
+        _score(title, 1.0, title_scores, {c: [] for c in CATEGORIES}, CATEGORIES)
+        tied = [c for c in ranked if scores[c] == scores[best]]
+        best = max(tied, key=lambda c: title_scores[c])
+    return Label(best, round(scores[best] / total, 4), "; ".join(hits[best][:4]))
+
+
+def classify_frame(frame: pd.DataFrame, title: str = "title", body: str = "body") -> pd.DataFrame:
+    """``category``, ``confidence`` and ``evidence`` for each row of ``frame`` (same index)."""
+    labels = [classify_issue(t, b) for t, b in zip(frame[title], frame[body], strict=True)]
+    return pd.DataFrame(
+        {"category": [x.category for x in labels], "confidence": [x.confidence for x in labels],
+         "evidence": [x.evidence for x in labels]},
+        index=frame.index,
+    )

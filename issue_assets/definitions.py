@@ -1,0 +1,32 @@
+"""The one Definitions object of issue-assets (``workspace.yaml`` loads it)."""
+
+import dagster as dg
+
+from issue_assets.defs.analysis import labeled_issues, regression_table, repo_metrics
+from issue_assets.defs.automation import (
+    analysis_automation,
+    analyze_job,
+    daily_refresh,
+    fetch_repositories_job,
+    list_repositories_job,
+    repository_list_sensor,
+)
+from issue_assets.defs.checks import labeled_issue_checks, raw_issue_checks, repo_metric_checks
+from issue_assets.defs.github import repository_fetch
+from issue_assets.defs.repositories import ai_repositories
+from issue_assets.defs.resources import GitHubResource, RepositorySourceResource, WarehouseResource
+
+defs = dg.Definitions(
+    assets=[ai_repositories, repository_fetch, labeled_issues, repo_metrics, regression_table],
+    asset_checks=[raw_issue_checks, labeled_issue_checks, repo_metric_checks],
+    jobs=[list_repositories_job, fetch_repositories_job, analyze_job],
+    schedules=[daily_refresh],
+    sensors=[repository_list_sensor, analysis_automation],
+    resources={
+        "warehouse": WarehouseResource(),
+        "github": GitHubResource(),
+        "source": RepositorySourceResource(),
+    },
+    # One process per run: the graph is a chain, and repositories are fetched in threads.
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,119 @@
+"""Derived tables: labeled issues, per-repository metrics, the closure regression.
+
+They update themselves (declarative automation) once repository partitions have been refreshed
+and no fetch is still running, so a backfill of many repositories leads to one recomputation.
+"""
+
+
+import dagster as dg
+
+from issue_assets.analysis.features import issue_features
+from issue_assets.analysis.metrics import repo_metrics as compute_repo_metrics
+from issue_assets.analysis.regression import closure_regression
+from issue_assets.defs.markdown import preview
+from issue_assets.defs.resources import WarehouseResource
+
+# Refresh after any upstream update, once nothing upstream is in progress. Unlike `eager()`, a
+# repository partition that is missing (a new repository not fetched yet, or one whose fetch
+# failed) does not hold back every other repository's results.
+AFTER_UPSTREAM = (
+    (dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated()).since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("after upstream updates")
+
+LISTED_ISSUES_SQL = """
+    SELECT i.* FROM raw_issues i JOIN repositories r ON r.repo = i.repo AND r.listed
+    ORDER BY i.repo, i.number
+"""
+
+
+@dg.asset(
+    deps=["raw_issues", "repo_metadata", "ai_repositories"],
+    group_name="analysis",
+    kinds={"duckdb", "pandas"},
+    pool="duckdb",
+    automation_condition=AFTER_UPSTREAM,
+    description=(
+        "Every issue of the listed repositories with its taxonomy category (rule-based classifier from the "
+        "codebook: `category`, `confidence`, and the `evidence` that decided it) and the study's issue "
+        "features: closed, resolution days, self-closed, ignored, title/body length and lines, code block, "
+        "URL, language, sentiment (VADER), labels and assignees, repository contributors."
+    ),
+)
+def labeled_issues(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    store = warehouse.get()
+    raw = store.read(LISTED_ISSUES_SQL)
+    contributors = store.read("SELECT repo, contributors FROM repo_metadata").set_index("repo")["contributors"]
+    all_rows = int(store.read("SELECT count(*) AS n FROM raw_issues")["n"].iloc[0])
+    labeled = issue_features(raw, contributors)
+    store.replace_table("labeled_issues", labeled)
+    counts = labeled["category"].value_counts()
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": len(labeled),
+        "issues_of_unlisted_repositories_left_out": all_rows - len(raw),
+        "repositories": int(labeled["repo"].nunique()),
+        "closed_share": float(labeled["closed"].mean()) if len(labeled) else 0.0,
+        "categories": dg.MetadataValue.md(
+            counts.rename_axis("category").reset_index(name="issues").to_markdown(index=False)),
+        "mean_confidence": float(labeled["confidence"].mean()) if len(labeled) else 0.0,
+        "preview": preview(labeled, columns=["repo", "number", "title", "category", "confidence", "closed",
+                                             "resolution_days", "english_title"]),
+    })
+
+
+@dg.asset(
+    deps=["labeled_issues", "repo_metadata", "ai_repositories"],
+    group_name="analysis",
+    kinds={"duckdb", "pandas"},
+    pool="duckdb",
+    automation_condition=AFTER_UPSTREAM,
+    description=(
+        "One row per listed repository: issues, open, closed, close rate, ignored rate (of open issues), "
+        "self-closed rate (of closed issues with a known closer), median and mean resolution days, label and "
+        "assignee use, contributors, stars. Repositories without issues are kept, with null rates."
+    ),
+)
+def repo_metrics(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    store = warehouse.get()
+    metrics = compute_repo_metrics(store.table("labeled_issues"),
+                                   store.read("SELECT * FROM repositories WHERE listed"),
+                                   store.table("repo_metadata"))
+    store.replace_table("repo_metrics", metrics)
+    with_issues = metrics[metrics["issues"] > 0]
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": len(metrics),
+        "repositories_without_issues": int((metrics["issues"] == 0).sum()),
+        "close_rate_median": float(with_issues["close_rate"].median()) if len(with_issues) else 0.0,
+        "repositories_using_labels": int(metrics["uses_labels"].sum()),
+        "repositories_using_assignees": int(metrics["uses_assignees"].sum()),
+        "preview": preview(metrics.sort_values("issues", ascending=False),
+                           columns=["repo", "issues", "close_rate", "ignored_rate", "resolution_days_median",
+                                    "label_rate", "contributors", "stars"]),
+    })
+
+
+@dg.asset(
+    deps=["labeled_issues"],
+    group_name="analysis",
+    kinds={"duckdb", "statsmodels"},
+    pool="duckdb",
+    automation_condition=AFTER_UPSTREAM,
+    description=(
+        "Logistic regression of closure on issue features (label, assignee, log title and body length, code "
+        "block, URL, English title, body sentiment, log contributors), standard errors clustered by "
+        "repository: coefficient, odds ratio with 95% CI, p-value, n, rows excluded, pseudo-R²."
+    ),
+)
+def regression_table(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    store = warehouse.get()
+    table = closure_regression(store.table("labeled_issues"))
+    store.replace_table("regression_table", table)
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": len(table),
+        "n": int(table["n"].iloc[0]) if len(table) else 0,
+        "n_excluded": int(table["n_excluded"].iloc[0]) if len(table) else 0,
+        "pseudo_r2": float(table["pseudo_r2"].iloc[0]) if len(table) and table["pseudo_r2"].notna().any() else 0.0,
+        "note": str(table["note"].iloc[0] or "") if len(table) else "",
+        "table": preview(table, rows=20, columns=["term", "coef", "odds_ratio", "ci_low", "ci_high", "p_value"]),
+    })

@@ -1,0 +1,124 @@
+"""Jobs, the daily refresh schedule, the repository-list sensor and the automation sensor."""
+
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import dagster as dg
+
+from issue_assets.defs.partitions import REPOS_PER_RUN, repository_partitions
+from issue_assets.defs.resources import RepositorySourceResource, WarehouseResource
+from issue_assets.warehouse import WarehouseLocked
+
+list_repositories_job = dg.define_asset_job(
+    "list_repositories", selection=dg.AssetSelection.assets("ai_repositories"),
+    description="Read the repository list and register its partitions.",
+)
+fetch_repositories_job = dg.define_asset_job(
+    "fetch_repositories", selection=dg.AssetSelection.assets("repo_metadata", "raw_issues"),
+    partitions_def=repository_partitions,
+    description="Fetch a range of repositories from GitHub (what changed since each one's last fetch).",
+)
+analyze_job = dg.define_asset_job(
+    "analyze", selection=dg.AssetSelection.groups("analysis"),
+    description="Recompute labeled issues, repository metrics and the regression from the warehouse.",
+)
+
+
+def range_run_requests(repos: Sequence[str], reason: str, run_key_prefix: str | None = None,
+                       per_run: int = REPOS_PER_RUN) -> list[dg.RunRequest]:
+    """One run per `per_run` consecutive partitions (a partition range), not one per repository.
+
+    ``repos`` must be consecutive in the partition order (as registered): a range covers every
+    partition between its first and last key.
+    """
+    requests = []
+    for start in range(0, len(repos), per_run):
+        chunk = repos[start:start + per_run]
+        requests.append(dg.RunRequest(
+            job_name=fetch_repositories_job.name,
+            run_key=f"{run_key_prefix}:{start}" if run_key_prefix else None,
+            tags={"dagster/asset_partition_range_start": chunk[0], "dagster/asset_partition_range_end": chunk[-1],
+                  "issue_assets/reason": reason, "issue_assets/repositories": str(len(chunk))},
+        ))
+    return requests
+
+
+def contiguous_runs(all_keys: Sequence[str], wanted: set[str], reason: str, run_key_prefix: str | None = None,
+                    per_run: int = REPOS_PER_RUN) -> list[dg.RunRequest]:
+    """Range runs covering exactly ``wanted``: split wherever an unwanted partition lies between."""
+    requests, block = [], []
+    for key in [*all_keys, None]:
+        if key is not None and key in wanted:
+            block.append(key)
+            continue
+        if block:
+            prefix = f"{run_key_prefix}:{block[0]}" if run_key_prefix else None
+            requests += range_run_requests(block, reason, prefix, per_run)
+            block = []
+    return requests
+
+
+@dg.schedule(
+    cron_schedule="0 3 * * *",
+    job=fetch_repositories_job,
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description=f"Daily refresh of every listed repository, {REPOS_PER_RUN} repositories per run.",
+)
+def daily_refresh(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):
+    keys = context.instance.get_dynamic_partitions(repository_partitions.name)
+    try:
+        listed = set(warehouse.get().read("SELECT repo FROM repositories WHERE listed")["repo"])
+    except WarehouseLocked as exc:
+        return dg.SkipReason(f"warehouse busy: {exc}")
+    if not listed:
+        return dg.SkipReason("no listed repository: materialize ai_repositories first")
+    tick = context.scheduled_execution_time.strftime("%Y-%m-%d") if context.scheduled_execution_time else "manual"
+    return contiguous_runs(keys, listed, reason="daily refresh", run_key_prefix=f"daily:{tick}")
+
+
+def source_fingerprint(source: RepositorySourceResource) -> str:
+    """Changes when the configured list changes: the source settings and the bytes of its files."""
+    kind, path = source.resolved()
+    digest = hashlib.sha256(f"{kind}|{path}|{source.papers_path}|{source.conferences}|{source.years}".encode())
+    for name in (path, source.papers_path):
+        if name and Path(name).is_file():
+            digest.update(Path(name).read_bytes())
+    return digest.hexdigest()
+
+
+@dg.sensor(
+    job=list_repositories_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Watches the repository list. When it changes, registers partitions for new repositories, "
+        "fetches them (range runs), and rematerializes ai_repositories so that removed ones are reported."
+    ),
+)
+def repository_list_sensor(context: dg.SensorEvaluationContext, source: RepositorySourceResource):
+    fingerprint = source_fingerprint(source)
+    if fingerprint == context.cursor:
+        return dg.SkipReason("repository list unchanged")
+    listing = source.read()
+    repos = list(listing.repositories["repo"])
+    existing = set(context.instance.get_dynamic_partitions(repository_partitions.name))
+    known = {k.lower(): k for k in existing}
+    new = [r for r in repos if r.lower() not in known]
+    runs = [dg.RunRequest(job_name=list_repositories_job.name, run_key=f"list:{fingerprint[:16]}")]
+    runs += range_run_requests(new, reason="new repositories", run_key_prefix=f"new:{fingerprint[:16]}")
+    return dg.SensorResult(
+        run_requests=runs,
+        dynamic_partitions_requests=[repository_partitions.build_add_request(new)] if new else [],
+        cursor=fingerprint,
+    )
+
+
+analysis_automation = dg.AutomationConditionSensorDefinition(
+    "analysis_automation",
+    target=dg.AssetSelection.groups("analysis"),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Recomputes the analysis tables after repository partitions are refreshed.",
+)

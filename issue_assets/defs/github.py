@@ -1,0 +1,127 @@
+"""``repo_metadata[repo]`` and ``raw_issues[repo]``: one GitHub fetch per repository partition."""
+
+
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field
+
+from issue_assets.defs.markdown import preview
+from issue_assets.defs.partitions import REPOS_PER_RUN, repository_partitions
+from issue_assets.defs.resources import GitHubResource, WarehouseResource
+from issue_assets.github.client import RequestStats
+from issue_assets.github.errors import GitHubError
+from issue_assets.mining import FetchState, StoredFetch, fetch_repository, load_state, store_fetch
+
+FETCH_SPECS = [
+    dg.AssetSpec(
+        "repo_metadata",
+        deps=["ai_repositories"],
+        partitions_def=repository_partitions,
+        group_name="github",
+        kinds={"github", "duckdb"},
+        skippable=True,
+        description=(
+            "One row per repository from GitHub: state (ok, renamed, not_found, gone, blocked), stars, forks, "
+            "watchers, labels defined (and how many are not GitHub's defaults), contributors, dates. A renamed "
+            "repository is followed and its new name kept in `full_name`."
+        ),
+    ),
+    dg.AssetSpec(
+        "raw_issues",
+        deps=["ai_repositories"],
+        partitions_def=repository_partitions,
+        group_name="github",
+        kinds={"github", "duckdb"},
+        skippable=True,
+        description=(
+            "Every issue of the repository as GitHub returns it (pull requests excluded), with the closer of "
+            "each closed issue from the repository's issue events. A refresh asks only for issues updated "
+            "since the partition's last successful fetch and merges them in; the cursor is stored in the same "
+            "transaction as the rows, and a write replaces exactly that repository's rows."
+        ),
+    ),
+]
+
+
+class FetchConfig(dg.Config):
+    full_refresh: bool = Field(default=False, description="ignore stored cursors and fetch every issue again")
+
+
+def _summary(stored: list[StoredFetch]) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "repo": s.repo, "state": s.state, "issues": s.issues, "open": s.open, "changed": s.changed,
+        "requests": s.stats.requests, "not_modified": s.stats.not_modified, "retries": s.stats.retries,
+        "wait_s": round(s.stats.wait_seconds, 1),
+    } for s in stored])
+
+
+@dg.multi_asset(
+    specs=FETCH_SPECS,
+    can_subset=True,
+    pool="github_api",
+    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=REPOS_PER_RUN),
+    description="Fetch repositories from the GitHub REST API (several at once) and store them one by one.",
+)
+def repository_fetch(context: dg.AssetExecutionContext, config: FetchConfig, github: GitHubResource,
+                     warehouse: WarehouseResource):
+    repos = list(context.partition_keys)
+    selected = {key.to_user_string() for key in context.selected_asset_keys}
+    want_metadata, want_issues = "repo_metadata" in selected, "raw_issues" in selected
+    store = warehouse.get()
+    with store.connect() as conn:
+        states = {repo: load_state(conn, repo) for repo in repos}
+
+    def fetch(repo: str):
+        client = github.client()
+        try:
+            return fetch_repository(client, repo, states.get(repo, FetchState()), metadata=want_metadata,
+                                    issues=want_issues, full_refresh=config.full_refresh)
+        finally:
+            client.cache.close()
+
+    stored: list[StoredFetch] = []
+    failed: dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(github.parallel_repositories, len(repos)))) as pool:
+        futures = {pool.submit(fetch, repo): repo for repo in repos}
+        for future in as_completed(futures):
+            repo = futures[future]
+            try:
+                result = future.result()
+            except GitHubError as exc:
+                failed[repo] = f"{type(exc).__name__}: {exc}"
+                context.log.error("%s: %s", repo, failed[repo])
+                continue
+            with store.transaction() as conn:  # one short write per repository
+                stored.append(store_fetch(conn, result))
+            if not result.available:
+                context.log.warning("%s is %s (HTTP %s): kept its stored issues", repo, result.state,
+                                    result.metadata and result.metadata.get("http_status"))
+            context.log.info("%s: %s issues, %s changed, %d requests (%d answered 304)", repo,
+                             stored[-1].issues, stored[-1].changed, result.stats.requests,
+                             result.stats.not_modified)
+    if failed:
+        raise dg.Failure(
+            description=f"{len(failed)} of {len(repos)} repositories could not be fetched; the other "
+                        f"{len(stored)} were stored and will not be fetched again from scratch",
+            metadata={"failed": dg.MetadataValue.md("\n".join(f"- `{r}`: {m}" for r, m in failed.items()))},
+        )
+    stored.sort(key=lambda s: s.repo)
+    total = RequestStats.total(s.stats for s in stored)
+    summary = _summary(stored)
+    unavailable = [f"{s.repo} ({s.state})" for s in stored if s.state not in ("ok", "renamed")]
+    common = {
+        "repositories": len(stored),
+        **total.as_metadata(),
+        "unavailable": dg.MetadataValue.md(", ".join(unavailable) or "none"),
+        "fetches": preview(summary, rows=REPOS_PER_RUN),
+    }
+    if want_metadata:
+        yield dg.MaterializeResult(asset_key="repo_metadata", metadata={**common, "dagster/row_count": len(stored)})
+    if want_issues:
+        issues = int(summary["issues"].fillna(0).sum()) if len(summary) else 0
+        yield dg.MaterializeResult(asset_key="raw_issues", metadata={
+            **common, "dagster/row_count": issues, "issues_changed": int(summary["changed"].sum()) if len(summary) else 0,
+            "open_issues": int(summary["open"].fillna(0).sum()) if len(summary) else 0,
+        })

@@ -1,0 +1,70 @@
+"""Resources: the warehouse, the GitHub client factory, and the repository source."""
+
+
+import os
+
+import dagster as dg
+from pydantic import Field
+
+from issue_assets import paths
+from issue_assets.github.cache import ConditionalCache
+from issue_assets.github.client import GitHubClient
+from issue_assets.github.generator import DEMO, generate_snapshot
+from issue_assets.sources.repositories import SOURCE_KINDS, RepositoryList, SourceError, read_source
+from issue_assets.warehouse import Warehouse
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse file. Connections are short-lived and wait for the file lock."""
+
+    path: str = Field(default="", description="DuckDB file; empty: $ISSUE_ASSETS_HOME/warehouse.duckdb")
+    lock_timeout_seconds: float = Field(default=900.0, description="how long to wait for another writer")
+
+    def get(self) -> Warehouse:
+        return Warehouse(self.path or paths.warehouse_path(), lock_timeout=self.lock_timeout_seconds)
+
+
+class GitHubResource(dg.ConfigurableResource):
+    """GitHub REST API access. Empty fields fall back to GITHUB_API_URL and GITHUB_TOKEN, read
+    when a run starts, so the same code serves github.com, GitHub Enterprise and the emulator."""
+
+    api_url: str = Field(default="", description="empty: $GITHUB_API_URL or https://api.github.com")
+    etag_cache: str = Field(default="", description="SQLite ETag cache; empty: $ISSUE_ASSETS_HOME/etags.sqlite")
+    parallel_repositories: int = Field(default=4, description="repositories fetched at once within a run")
+    max_wait_seconds: float = Field(default=3900.0, description="longest wait for a rate-limit reset")
+
+    def client(self) -> GitHubClient:
+        """A new client (one per thread: requests sessions and the SQLite cache are per thread)."""
+        overrides = {"GITHUB_API_URL": self.api_url} if self.api_url else {}
+        cache = ConditionalCache(self.etag_cache or paths.etag_cache_path())
+        return GitHubClient.from_env({**os.environ, **overrides}, cache=cache, max_wait_seconds=self.max_wait_seconds)
+
+
+class RepositorySourceResource(dg.ConfigurableResource):
+    """Where the repository list comes from. Empty fields fall back to ISSUE_ASSETS_SOURCE
+    (demo | seed_csv | pwc_links | repo_db; default demo) and ISSUE_ASSETS_REPOS (the file)."""
+
+    kind: str = Field(default="", description=f"one of {', '.join(SOURCE_KINDS)}")
+    path: str = Field(default="", description="seed CSV, repoDB.csv, or links-between-papers-and-code.json.gz")
+    papers_path: str = Field(default="", description="papers-with-abstracts.json.gz (venues of a links dump)")
+    conferences: list[str] = Field(default_factory=list, description="links dump: keep these conferences")
+    years: list[int] = Field(default_factory=list, description="links dump: keep these years")
+
+    def resolved(self) -> tuple[str, str]:
+        kind = self.kind or os.environ.get("ISSUE_ASSETS_SOURCE") or ""
+        path = self.path or os.environ.get("ISSUE_ASSETS_REPOS") or ""
+        if not kind:
+            kind = "seed_csv" if path else "demo"
+        if kind == "demo" and not path:
+            snapshot = paths.demo_snapshot_dir()
+            if not (snapshot / "repositories.csv").exists():
+                generate_snapshot(snapshot, DEMO["repos"], DEMO["issues"], DEMO["seed"])
+            path = str(snapshot / "repositories.csv")
+        if not path:
+            raise SourceError(f"repository source {kind!r} needs a file: set ISSUE_ASSETS_REPOS")
+        return kind, path
+
+    def read(self) -> RepositoryList:
+        kind, path = self.resolved()
+        return read_source(kind, path, papers=self.papers_path or None, conferences=self.conferences or None,
+                           years=self.years or None)

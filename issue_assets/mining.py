@@ -1,0 +1,244 @@
+"""Fetch one repository with the GitHub client and store it: the core of the
+``repo_metadata[repo]`` and ``raw_issues[repo]`` partitions.
+
+A fetch starts from the repository's stored :data:`fetch_state` (the issue cursor and the
+newest issue-event id read), asks GitHub only for what changed since, and
+:func:`store_fetch` merges it into that repository's rows in one transaction together with the
+new cursor, so a crash between the two can never skip changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from issue_assets.github.client import GitHubClient, RequestStats
+from issue_assets.github.objects import DEFAULT_LABELS
+from issue_assets.github.times import utc_now
+from issue_assets.warehouse import SCHEMAS, conform, read_table, replace_rows
+
+ISSUE_COLUMNS = [c for c, _ in SCHEMAS["raw_issues"]]
+
+
+@dataclass
+class FetchState:
+    issues_cursor: str | None = None
+    newest_event_id: int | None = None
+    closers_complete: bool | None = None
+    pull_requests: int | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any] | None) -> FetchState:
+        if not row:
+            return cls()
+        event_id = row.get("newest_event_id")
+        return cls(
+            issues_cursor=row.get("issues_cursor") or None,
+            newest_event_id=None if event_id is None or pd.isna(event_id) else int(event_id),
+            closers_complete=row.get("closers_complete"),
+            pull_requests=row.get("pull_requests"),
+        )
+
+
+@dataclass
+class RepositoryFetch:
+    """What one fetch of one repository brought back."""
+
+    repo: str
+    state: str  # ok | renamed | not_found | gone | blocked
+    fetched_at: datetime
+    metadata: dict[str, Any] | None = None  # a repo_metadata row
+    changed_issues: pd.DataFrame | None = None  # raw_issues rows updated since the cursor
+    closers: dict[int, str] = field(default_factory=dict)
+    new_state: FetchState | None = None
+    full_refresh: bool = False
+    stats: RequestStats = field(default_factory=RequestStats)
+    message: str = ""
+
+    @property
+    def available(self) -> bool:
+        return self.state in ("ok", "renamed")
+
+
+def _timestamp(value: Any) -> pd.Timestamp | None:
+    """A naive UTC timestamp (how the warehouse stores times)."""
+    if value is None or value == "":
+        return None
+    moment = pd.Timestamp(value)
+    return moment.tz_convert("UTC").tz_localize(None) if moment.tzinfo else moment
+
+
+def _login(user: Any) -> str | None:
+    return user.get("login") if isinstance(user, dict) else None
+
+
+def issue_row(repo: str, item: Mapping[str, Any], fetched_at: datetime) -> dict[str, Any]:
+    """One raw_issues row from a GitHub issue object (as the list endpoint returns it)."""
+    reactions = item.get("reactions")
+    milestone = item.get("milestone")
+    return {
+        "repo": repo,
+        "number": int(item["number"]),
+        "id": item.get("id"),
+        "title": item.get("title") or "",
+        "body": item.get("body") or "",
+        "state": item.get("state"),
+        "state_reason": item.get("state_reason"),
+        "user_login": _login(item.get("user")),
+        "author_association": item.get("author_association"),
+        "created_at": _timestamp(item.get("created_at")),
+        "updated_at": _timestamp(item.get("updated_at")),
+        "closed_at": _timestamp(item.get("closed_at")),
+        "closed_by": _login(item.get("closed_by")),  # present on the single-issue endpoint only
+        "comments": int(item.get("comments") or 0),
+        "labels": [label.get("name") if isinstance(label, dict) else str(label) for label in item.get("labels") or []],
+        "assignees": [a.get("login") for a in item.get("assignees") or [] if isinstance(a, dict)],
+        "milestone": milestone.get("title") if isinstance(milestone, dict) else None,
+        "locked": bool(item.get("locked")),
+        "reactions": int(reactions.get("total_count") or 0) if isinstance(reactions, dict) else 0,
+        "is_pull_request": "pull_request" in item,
+        "html_url": item.get("html_url"),
+        "fetched_at": _timestamp(fetched_at),
+    }
+
+
+def metadata_row(repo: str, state: str, http_status: int, message: str, data: Mapping[str, Any] | None,
+                 labels: list[dict] | None, contributors: int | None, fetched_at: datetime) -> dict[str, Any]:
+    data = data or {}
+    license_ = data.get("license")
+    label_names = [label.get("name") for label in labels or [] if isinstance(label, dict)]
+    return {
+        "repo": repo,
+        "full_name": data.get("full_name"),
+        "state": state,
+        "http_status": http_status,
+        "message": message or None,
+        "github_id": data.get("id"),
+        "description": data.get("description"),
+        "stars": data.get("stargazers_count"),
+        "forks": data.get("forks_count"),
+        "watchers": data.get("subscribers_count", data.get("watchers_count")),
+        "open_issues_and_prs": data.get("open_issues_count"),
+        "language": data.get("language"),
+        "license": license_.get("spdx_id") if isinstance(license_, dict) else None,
+        "archived": data.get("archived"),
+        "is_fork": data.get("fork"),
+        "has_issues": data.get("has_issues"),
+        "account_type": _login_type(data.get("owner")),
+        "created_at": _timestamp(data.get("created_at")),
+        "pushed_at": _timestamp(data.get("pushed_at")),
+        "labels": label_names if labels is not None else None,
+        "n_labels_defined": len(label_names) if labels is not None else None,
+        "n_custom_labels": sum(name not in DEFAULT_LABELS for name in label_names) if labels is not None else None,
+        "contributors": contributors,
+        "fetched_at": _timestamp(fetched_at),
+    }
+
+
+def _login_type(owner: Any) -> str | None:
+    return owner.get("type") if isinstance(owner, dict) else None
+
+
+def fetch_repository(client: GitHubClient, repo: str, previous: FetchState | None = None, *,
+                     metadata: bool = True, issues: bool = True, full_refresh: bool = False) -> RepositoryFetch:
+    """Fetch what changed in ``repo`` since ``previous`` (everything when ``full_refresh``)."""
+    previous = FetchState() if previous is None or full_refresh else previous
+    before = client.stats.copy()
+    fetched_at = utc_now()
+    result = client.get_repo(repo)
+    fetch = RepositoryFetch(repo, result.state, fetched_at, full_refresh=full_refresh or previous.issues_cursor is None,
+                            message=result.message)
+    if not result.available or not result.full_name:
+        fetch.metadata = metadata_row(repo, result.state, result.status, result.message, None, None, None, fetched_at)
+        fetch.stats = client.stats.since(before)
+        return fetch
+    name = result.full_name
+    if metadata:
+        fetch.metadata = metadata_row(repo, result.state, result.status, result.message, result.data,
+                                      client.list_labels(name), client.count_contributors(name), fetched_at)
+    if issues:
+        listing = client.fetch_issues(name, since=previous.issues_cursor)
+        events = client.closed_events(name, known_event_id=previous.newest_event_id)
+        fetch.changed_issues = pd.DataFrame([issue_row(repo, item, fetched_at) for item in listing.issues],
+                                            columns=ISSUE_COLUMNS)
+        fetch.closers = events.closers
+        fetch.new_state = FetchState(
+            issues_cursor=listing.cursor or previous.issues_cursor,
+            newest_event_id=events.newest_event_id,
+            closers_complete=events.complete if previous.closers_complete is None else
+            (previous.closers_complete and events.complete),
+            pull_requests=len(listing.pull_requests) if fetch.full_refresh else None,
+        )
+    fetch.stats = client.stats.since(before)
+    return fetch
+
+
+def merge_issues(previous: pd.DataFrame, changed: pd.DataFrame, closers: Mapping[int, str]) -> pd.DataFrame:
+    """A repository's rows after a fetch: changed issues replace their previous version, and each
+    closed issue's ``closed_by`` is the newest closer seen (from this fetch's events, else kept)."""
+    previous = previous.reindex(columns=ISSUE_COLUMNS)
+    changed = changed.reindex(columns=ISSUE_COLUMNS)
+    kept = previous[~previous["number"].isin(changed["number"])]
+    earlier_closer = dict(zip(previous["number"], previous["closed_by"], strict=True))
+    parts = [frame for frame in (kept, changed) if not frame.empty]
+    merged = pd.concat(parts, ignore_index=True) if parts else previous.iloc[0:0].copy()
+    merged = merged.sort_values("number", kind="stable").reset_index(drop=True)
+
+    def closer(row: pd.Series) -> str | None:
+        if row["state"] != "closed":
+            return None
+        number = int(row["number"])
+        if number in closers:
+            return closers[number] or None
+        if isinstance(row["closed_by"], str) and row["closed_by"]:
+            return row["closed_by"]
+        value = earlier_closer.get(number)
+        return value if isinstance(value, str) and value else None
+
+    if not merged.empty:
+        merged["closed_by"] = merged.apply(closer, axis=1).astype(object)
+    return merged
+
+
+@dataclass
+class StoredFetch:
+    repo: str
+    state: str
+    issues: int | None  # the repository's issues after the merge (None: issues not fetched)
+    changed: int
+    open: int | None
+    stats: RequestStats
+    message: str = ""
+
+
+def load_state(conn: duckdb.DuckDBPyConnection, repo: str) -> FetchState:
+    rows = read_table(conn, "fetch_state", "WHERE repo = ?", [repo])
+    return FetchState.from_row(rows.iloc[0].to_dict() if len(rows) else None)
+
+
+def store_fetch(conn: duckdb.DuckDBPyConnection, fetch: RepositoryFetch) -> StoredFetch:
+    """Write one fetch in the current transaction: repo_metadata, raw_issues and fetch_state rows
+    of exactly that repository. An unavailable repository keeps its issues (reported, not erased)."""
+    if fetch.metadata is not None:
+        replace_rows(conn, "repo_metadata", fetch.repo, pd.DataFrame([fetch.metadata]))
+    if fetch.changed_issues is None or fetch.new_state is None:
+        return StoredFetch(fetch.repo, fetch.state, None, 0, None, fetch.stats, fetch.message)
+    previous = pd.DataFrame(columns=ISSUE_COLUMNS) if fetch.full_refresh else \
+        read_table(conn, "raw_issues", "WHERE repo = ?", [fetch.repo])
+    merged = merge_issues(previous, fetch.changed_issues, fetch.closers)
+    replace_rows(conn, "raw_issues", fetch.repo, merged)
+    state = fetch.new_state
+    if state.pull_requests is None:
+        state.pull_requests = load_state(conn, fetch.repo).pull_requests
+    replace_rows(conn, "fetch_state", fetch.repo, conform(pd.DataFrame([{
+        "repo": fetch.repo, "issues_cursor": state.issues_cursor, "newest_event_id": state.newest_event_id,
+        "closers_complete": state.closers_complete, "pull_requests": state.pull_requests,
+        "last_fetched_at": _timestamp(fetch.fetched_at),
+    }]), "fetch_state"))
+    return StoredFetch(fetch.repo, fetch.state, len(merged), len(fetch.changed_issues),
+                       int((merged["state"] == "open").sum()), fetch.stats, fetch.message)

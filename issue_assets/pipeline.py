@@ -1,0 +1,111 @@
+"""Materialize the whole graph from the command line (``issue-assets run`` / ``demo``).
+
+The same jobs the schedule and sensors launch, executed in this process against the persistent
+Dagster instance under ``ISSUE_ASSETS_HOME``: the runs, partitions and check results appear in
+the Dagster UI afterwards, and running again is a refresh.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import dagster as dg
+
+from issue_assets import paths
+from issue_assets.warehouse import Warehouse
+
+
+def prepare_instance() -> dg.DagsterInstance:
+    """The instance under ``ISSUE_ASSETS_HOME`` (``DAGSTER_HOME`` is set to it), with our dagster.yaml."""
+    home = paths.home()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    template = resources.files("issue_assets").joinpath("dagster.yaml")
+    if not config.exists():
+        with resources.as_file(template) as source:
+            shutil.copyfile(source, config)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()
+
+
+@dataclass
+class PipelineResult:
+    runs: list[str] = field(default_factory=list)
+    failed_runs: list[str] = field(default_factory=list)
+    repositories: int = 0
+    log_level: str = "WARNING"
+
+    @property
+    def success(self) -> bool:
+        return not self.failed_runs
+
+
+def _execute(job: dg.JobDefinition, instance: dg.DagsterInstance, result: PipelineResult,
+             tags: dict[str, str] | None = None, run_config: dict | None = None) -> None:
+    # The terminal gets warnings and errors; every event is in the instance (the UI's run logs).
+    config = {**(run_config or {}), "loggers": {"console": {"config": {"log_level": result.log_level}}}}
+    outcome = job.execute_in_process(instance=instance, tags=tags, run_config=config, raise_on_error=False)
+    result.runs.append(outcome.run_id)
+    if not outcome.success:
+        result.failed_runs.append(outcome.run_id)
+
+
+def materialize_all(instance: dg.DagsterInstance, defs: dg.Definitions | None = None,
+                    full_refresh: bool = False, log_level: str = "WARNING") -> PipelineResult:
+    """ai_repositories → every listed repository (range runs of 25) → the analysis tables."""
+    from issue_assets.definitions import defs as default_defs
+    from issue_assets.defs.automation import contiguous_runs
+    from issue_assets.defs.partitions import repository_partitions
+
+    defs = defs or default_defs
+    result = PipelineResult(log_level=log_level)
+    _execute(defs.resolve_job_def("list_repositories"), instance, result)
+    if not result.success:
+        return result
+    listed = set(Warehouse(paths.warehouse_path()).read("SELECT repo FROM repositories WHERE listed")["repo"])
+    result.repositories = len(listed)
+    keys = instance.get_dynamic_partitions(repository_partitions.name)
+    fetch = defs.resolve_job_def("fetch_repositories")
+    run_config = {"ops": {"repository_fetch": {"config": {"full_refresh": full_refresh}}}}
+    for request in contiguous_runs(keys, listed, reason="issue-assets run"):
+        _execute(fetch, instance, result, dict(request.tags), run_config)
+    _execute(defs.resolve_job_def("analyze"), instance, result)
+    return result
+
+
+def headline(warehouse_file: str | Path | None = None) -> str:
+    """The headline numbers and tables, as text for a terminal."""
+    store = Warehouse(warehouse_file or paths.warehouse_path())
+    metrics = store.table("repo_metrics")
+    labeled = store.table("labeled_issues")
+    regression = store.table("regression_table")
+    lines = []
+    if labeled.empty:
+        return "No issues in the warehouse yet."
+    closed = labeled["closed"].astype(bool)
+    resolution = labeled.loc[closed, "resolution_days"]
+    lines.append(
+        f"{len(metrics)} repositories ({int((metrics['issues'] == 0).sum())} without issues), {len(labeled)} issues: "
+        f"{closed.mean():.1%} closed, median resolution {resolution.median():.1f} days "
+        f"(mean {resolution.mean():.1f}); {labeled['has_label'].mean():.1%} labeled, "
+        f"{labeled['has_assignee'].mean():.1%} assigned, {labeled['ignored'].mean():.1%} ignored."
+    )
+    categories = labeled.groupby("category").agg(issues=("number", "size"), close_rate=("closed", "mean"),
+                                                  median_days=("resolution_days", "median"))
+    categories["share"] = categories["issues"] / len(labeled)
+    categories = categories.sort_values("issues", ascending=False)[["issues", "share", "close_rate", "median_days"]]
+    lines += ["", "Issue categories (rule-based classifier):", categories.to_string(float_format=lambda v: f"{v:.3f}")]
+    top = metrics.sort_values("issues", ascending=False).head(10)[
+        ["repo", "issues", "close_rate", "ignored_rate", "resolution_days_median", "contributors", "stars"]]
+    lines += ["", "Repositories with the most issues:", top.to_string(index=False, float_format=lambda v: f"{v:.2f}")]
+    if not regression.empty:
+        shown = regression[["term", "odds_ratio", "ci_low", "ci_high", "p_value"]]
+        n = regression["n"].iloc[0]
+        lines += ["", f"Closure regression (logit, SE clustered by repository, n = {n}):",
+                  shown.to_string(index=False, float_format=lambda v: f"{v:.3g}")]
+    lines += ["", f"Warehouse: {store.path}"]
+    return "\n".join(lines)

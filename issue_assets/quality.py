@@ -1,0 +1,159 @@
+"""Data-quality rules for the warehouse tables, evaluated with Great Expectations 1.x.
+
+Each rule is one GX expectation (or, for consistency between tables, a count comparison) run on
+a pandas frame; the outcome names the offending rows by their key (``repo#number`` or ``repo``)
+so that a failing check in the Dagster UI says exactly what to look at.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+
+from issue_assets.github.texts import CATEGORIES
+
+MAX_EXAMPLES = 20
+
+
+@dataclass
+class RuleOutcome:
+    name: str
+    passed: bool
+    description: str
+    checked_rows: int
+    failing_rows: int
+    examples: list[str] = field(default_factory=list)  # keys of offending rows (at most MAX_EXAMPLES)
+
+    def metadata(self) -> dict[str, Any]:
+        return {"rule": self.description, "checked_rows": self.checked_rows, "failing_rows": self.failing_rows,
+                "offending_rows": ", ".join(self.examples) if self.examples else "none"}
+
+
+@lru_cache(maxsize=1)
+def _context():
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context, context.data_sources.add_pandas("warehouse")
+
+
+_assets: dict[str, Any] = {}
+
+
+def _batch(table: str, frame: pd.DataFrame):
+    _, source = _context()
+    if table not in _assets:
+        _assets[table] = source.add_dataframe_asset(table).add_batch_definition_whole_dataframe("whole table")
+    return _assets[table].get_batch(batch_parameters={"dataframe": frame})
+
+
+def _keys(rows: Sequence[dict], key_columns: Sequence[str]) -> list[str]:
+    keys = []
+    for row in rows:
+        parts = [str(row.get(c)) for c in key_columns]
+        keys.append("#".join(parts))
+    return list(dict.fromkeys(keys))
+
+
+def expect(table: str, frame: pd.DataFrame, name: str, description: str, expectation: Any,
+           key_columns: Sequence[str]) -> RuleOutcome:
+    """Run one GX expectation on ``frame``; offending rows are named by ``key_columns``."""
+    if frame.empty:
+        return RuleOutcome(name, True, description, 0, 0)
+    batch = _batch(table, frame.reset_index(drop=True))
+    result = batch.validate(expectation, result_format={
+        "result_format": "COMPLETE", "unexpected_index_column_names": list(key_columns),
+        "return_unexpected_index_query": False,
+    })
+    details = result.result or {}
+    unexpected = details.get("unexpected_index_list") or []
+    count = int(details.get("unexpected_count") or len(unexpected))
+    return RuleOutcome(name, bool(result.success), description, len(frame), count,
+                       _keys(unexpected, key_columns)[:MAX_EXAMPLES])
+
+
+def _gxe():
+    _context()
+    import great_expectations.expectations as gxe
+
+    return gxe
+
+
+ISSUE_KEY = ("repo", "number")
+
+
+def raw_issue_rules(frame: pd.DataFrame) -> list[RuleOutcome]:
+    gxe = _gxe()
+    required = ["repo", "number", "id", "title", "state", "created_at", "updated_at", "user_login"]
+    rules: list[tuple[str, str, Any]] = [
+        ("unique_issue_key", "(repo, number) identifies one issue",
+         gxe.ExpectCompoundColumnsToBeUnique(column_list=list(ISSUE_KEY))),
+        *[(f"required_{column}", f"{column} is never null", gxe.ExpectColumnValuesToNotBeNull(column=column))
+          for column in required],
+        ("valid_state", "state is open or closed",
+         gxe.ExpectColumnValuesToBeInSet(column="state", value_set=["open", "closed"])),
+        ("closed_has_closed_at", "a closed issue has closed_at",
+         gxe.ExpectColumnValuesToNotBeNull(column="closed_at", row_condition='state=="closed"',
+                                           condition_parser="pandas")),
+        ("open_has_no_closed_at", "an open issue has no closed_at",
+         gxe.ExpectColumnValuesToBeNull(column="closed_at", row_condition='state=="open"',
+                                        condition_parser="pandas")),
+        ("closed_after_created", "closed_at >= created_at",
+         gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="closed_at", column_B="created_at", or_equal=True,
+                                                     ignore_row_if="either_value_is_missing")),
+        ("no_pull_requests", "no pull request is stored as an issue",
+         gxe.ExpectColumnValuesToBeInSet(column="is_pull_request", value_set=[False])),
+    ]
+    return [expect("raw_issues", frame, name, text, rule, ISSUE_KEY) for name, text, rule in rules]
+
+
+def labeled_issue_rules(frame: pd.DataFrame, raw_rows: int) -> list[RuleOutcome]:
+    gxe = _gxe()
+    outcomes = [
+        expect("labeled_issues", frame, "categories_in_taxonomy", "category is one of the 13 taxonomy ids",
+               gxe.ExpectColumnValuesToBeInSet(column="category", value_set=list(CATEGORIES)), ISSUE_KEY),
+        expect("labeled_issues", frame, "confidence_in_unit_interval", "confidence within [0, 1]",
+               gxe.ExpectColumnValuesToBeBetween(column="confidence", min_value=0, max_value=1), ISSUE_KEY),
+        expect("labeled_issues", frame, "resolution_not_negative", "resolution_days >= 0",
+               gxe.ExpectColumnValuesToBeBetween(column="resolution_days", min_value=0), ISSUE_KEY),
+    ]
+    outcomes.append(count_rule("rows_match_raw_issues", "one labeled row per raw issue of a listed repository",
+                               len(frame), raw_rows))
+    return outcomes
+
+
+RATE_COLUMNS = ("close_rate", "open_rate", "ignored_rate", "self_closed_rate", "label_rate", "assignee_rate")
+
+
+def repo_metric_rules(frame: pd.DataFrame, labeled_rows: int) -> list[RuleOutcome]:
+    gxe = _gxe()
+    outcomes = [
+        expect("repo_metrics", frame, f"{column}_in_unit_interval", f"{column} within [0, 1] (null: no denominator)",
+               gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0, max_value=1), ("repo",))
+        for column in RATE_COLUMNS
+    ]
+    outcomes.append(expect("repo_metrics", frame, "unique_repo", "one row per repository",
+                           gxe.ExpectColumnValuesToBeUnique(column="repo"), ("repo",)))
+    total = int(frame["issues"].sum()) if len(frame) else 0
+    outcomes.append(count_rule("issues_match_labeled_issues", "issues summed over repositories = labeled_issues rows",
+                               total, labeled_rows))
+    return outcomes
+
+
+def count_rule(name: str, description: str, actual: int, expected: int) -> RuleOutcome:
+    passed = actual == expected
+    return RuleOutcome(name, passed, description, expected, 0 if passed else abs(actual - expected),
+                       [] if passed else [f"{actual} rows, expected {expected}"])
+
+
+
