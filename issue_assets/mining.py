@@ -210,7 +210,7 @@ class StoredFetch:
     repo: str
     state: str
     issues: int | None  # the repository's issues after the merge (None: issues not fetched)
-    changed: int
+    changed: int  # issues new or updated since the previous fetch
     open: int | None
     stats: RequestStats
     message: str = ""
@@ -231,6 +231,10 @@ def store_fetch(conn: duckdb.DuckDBPyConnection, fetch: RepositoryFetch) -> Stor
     previous = pd.DataFrame(columns=ISSUE_COLUMNS) if fetch.full_refresh else \
         read_table(conn, "raw_issues", "WHERE repo = ?", [fetch.repo])
     merged = merge_issues(previous, fetch.changed_issues, fetch.closers)
+    # A refresh re-reads the newest window; count only the issues that really changed.
+    known = dict(zip(previous["number"], previous["updated_at"], strict=True))
+    changed = sum(known.get(n) != u for n, u in zip(fetch.changed_issues["number"], fetch.changed_issues["updated_at"],
+                                                     strict=True))
     replace_rows(conn, "raw_issues", fetch.repo, merged)
     state = fetch.new_state
     if state.pull_requests is None:
@@ -240,5 +244,5 @@ def store_fetch(conn: duckdb.DuckDBPyConnection, fetch: RepositoryFetch) -> Stor
         "closers_complete": state.closers_complete, "pull_requests": state.pull_requests,
         "last_fetched_at": _timestamp(fetch.fetched_at),
     }]), "fetch_state"))
-    return StoredFetch(fetch.repo, fetch.state, len(merged), len(fetch.changed_issues),
+    return StoredFetch(fetch.repo, fetch.state, len(merged), changed,
                        int((merged["state"] == "open").sum()), fetch.stats, fetch.message)

@@ -1,7 +1,7 @@
 """Issue features: what the study measured of each issue, plus the taxonomy label.
 
 Definitions (one row per issue; pull requests never reach here):
-- ``closed``: state is ``closed``. ``resolution_days``: (closed_at − created_at) in days, for
+- ``closed``: state is ``closed``. ``resolution_days``: (closed_at - created_at) in days, for
   closed issues only (open issues are right-censored: see ``age_days``).
 - ``age_days``: days from creation to the repository's fetch time (the observation window of
   open issues, for survival analysis).
@@ -12,7 +12,7 @@ Definitions (one row per issue; pull requests never reach here):
 - ``has_url``: an http(s) or www link in the body.
 - ``title_language``/``english_title``: py3langid on the title's prose; ``english`` judges title
   and body together; null when there are no words to judge.
-- ``sentiment_title``/``sentiment_body``: VADER compound score of the prose, in [−1, 1].
+- ``sentiment_title``/``sentiment_body``: VADER compound score of the prose, in [-1, 1].
 """
 
 from __future__ import annotations

@@ -120,8 +120,10 @@ def repository_fetch(context: dg.AssetExecutionContext, config: FetchConfig, git
     if want_metadata:
         yield dg.MaterializeResult(asset_key="repo_metadata", metadata={**common, "dagster/row_count": len(stored)})
     if want_issues:
-        issues = int(summary["issues"].fillna(0).sum()) if len(summary) else 0
+        def column_sum(name: str) -> int:
+            return int(summary[name].fillna(0).sum()) if len(summary) else 0
+
         yield dg.MaterializeResult(asset_key="raw_issues", metadata={
-            **common, "dagster/row_count": issues, "issues_changed": int(summary["changed"].sum()) if len(summary) else 0,
-            "open_issues": int(summary["open"].fillna(0).sum()) if len(summary) else 0,
+            **common, "dagster/row_count": column_sum("issues"), "issues_changed": column_sum("changed"),
+            "open_issues": column_sum("open"),
         })

@@ -62,5 +62,6 @@ def ai_repositories(context: dg.AssetExecutionContext, source: RepositorySourceR
         "rejected_examples": dg.MetadataValue.md(
             "\n".join(f"- `{e['entry']}` ({e['where']}): {e['reason']}" for e in listing.rejected[:10]) or "none"),
         "mono_repositories": int((listed["papers"] > 1).sum()),
-        "preview": preview(listed, columns=["repo", "paper", "conference", "year", "framework", "owner_type", "papers"]),
+        "preview": preview(listed, columns=["repo", "paper", "conference", "year", "framework", "owner_type",
+                                            "papers"]),
     })

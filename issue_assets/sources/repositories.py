@@ -144,7 +144,8 @@ def _read_csv(path: Path, required: Sequence[str]) -> tuple[list[dict[str, str]]
             header = [h.strip() for h in reader.fieldnames or []]
             missing = [c for c in required if c not in header]
             if missing:
-                raise SourceError(f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(header) or 'none'}")
+                found = ", ".join(header) or "none"
+                raise SourceError(f"{path}: missing column(s) {', '.join(missing)}; found {found}")
             reader.fieldnames = header
             return list(reader), header
     except UnicodeDecodeError as exc:

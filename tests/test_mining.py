@@ -1,0 +1,123 @@
+"""Fetching and storing one repository: first fetch, incremental refresh, unavailable repositories."""
+
+from __future__ import annotations
+
+import csv
+
+import pandas as pd
+
+from issue_assets.github.emulator import Faults
+from issue_assets.github.snapshot import read_snapshot
+from issue_assets.mining import ISSUE_COLUMNS, FetchState, fetch_repository, load_state, merge_issues, store_fetch
+from issue_assets.warehouse import Warehouse
+
+
+def _fetch_and_store(client, store, repo, **kwargs):
+    with store.connect() as conn:
+        state = load_state(conn, repo)
+    fetch = fetch_repository(client, repo, state, **kwargs)
+    with store.transaction() as conn:
+        return fetch, store_fetch(conn, fetch)
+
+
+def _busiest(snapshot):
+    return max(read_snapshot(snapshot), key=lambda s: len(s.issues))
+
+
+def test_first_fetch_stores_issues_without_pull_requests_and_with_closers(start_emulator, make_client, small_snapshot):
+    emulator = start_emulator()
+    snap = _busiest(small_snapshot)
+    store = Warehouse(":memory:")
+    fetch, stored = _fetch_and_store(make_client(emulator.url), store, snap.full_name)
+    rows = store.read("SELECT * FROM raw_issues ORDER BY number")
+    expected = [i for i in snap.issues if "pull_request" not in i]
+    assert len(rows) == len(expected) == stored.issues
+    assert not rows["is_pull_request"].any()
+    assert rows["number"].tolist() == sorted(i["number"] for i in expected)
+    closed = rows[rows["state"] == "closed"]
+    assert closed["closed_by"].notna().all() and rows.loc[rows["state"] == "open", "closed_by"].isna().all()
+    truth = {(r["repo"], int(r["number"])): r["category"] for r in csv.DictReader(open(small_snapshot / "truth.csv"))}
+    assert all((snap.full_name, n) in truth for n in rows["number"])
+    meta = store.read("SELECT * FROM repo_metadata").iloc[0]
+    assert meta["state"] == "ok" and meta["stars"] == snap.repo["stargazers_count"]
+    assert meta["n_labels_defined"] == len(snap.labels) and meta["contributors"] == len(snap.contributors)
+    state = store.read("SELECT * FROM fetch_state").iloc[0]
+    assert state["issues_cursor"] and state["newest_event_id"] > 0
+
+
+def test_refresh_fetches_only_changes_and_merges_them(start_emulator, make_client, small_snapshot):
+    emulator = start_emulator()
+    snap = _busiest(small_snapshot)
+    repo = snap.full_name
+    store = Warehouse(":memory:")
+    client = make_client(emulator.url)
+    _fetch_and_store(client, store, repo)
+    before = store.read("SELECT * FROM raw_issues ORDER BY number")
+    open_number = int(before.loc[before["state"] == "open", "number"].iloc[0])
+    closed_number = int(before.loc[before["state"] == "closed", "number"].iloc[0])
+    emulator.state.close_issue(repo, open_number, actor="a-maintainer")
+    emulator.state.reopen_issue(repo, closed_number, actor="someone")
+    new_number = emulator.state.add_issue(repo, "KeyError when running demo.py", "Traceback ...")
+    emulator.state.add_issue(repo, "Add a Colab notebook", "", pull_request=True)
+
+    fetch, stored = _fetch_and_store(client, store, repo)
+    assert not fetch.full_refresh
+    assert stored.changed == 3  # the PR is not an issue
+    after = store.read("SELECT * FROM raw_issues ORDER BY number").set_index("number")
+    assert len(after) == len(before) + 1
+    assert after.loc[open_number, "state"] == "closed" and after.loc[open_number, "closed_by"] == "a-maintainer"
+    assert after.loc[closed_number, "state"] == "open" and pd.isna(after.loc[closed_number, "closed_by"])
+    assert after.loc[new_number, "title"] == "KeyError when running demo.py"
+    untouched = before.set_index("number").drop(index=[open_number, closed_number])
+    pd.testing.assert_series_equal(after.loc[untouched.index, "closed_by"], untouched["closed_by"])
+
+    # Nothing changed: every request is conditional and answered 304.
+    fetch, stored = _fetch_and_store(client, store, repo)
+    assert stored.changed == 0 and fetch.stats.rate_limit_points == 0
+    assert fetch.stats.not_modified == fetch.stats.requests
+
+
+def test_full_refresh_refetches_everything(start_emulator, make_client, small_snapshot):
+    emulator = start_emulator()
+    repo = _busiest(small_snapshot).full_name
+    store = Warehouse(":memory:")
+    client = make_client(emulator.url)
+    _, first = _fetch_and_store(client, store, repo)
+    fetch, again = _fetch_and_store(client, store, repo, full_refresh=True)
+    assert fetch.full_refresh and again.changed == first.issues == again.issues
+
+
+def test_unavailable_repository_keeps_its_issues(start_emulator, make_client, small_snapshot):
+    snap = _busiest(small_snapshot)
+    store = Warehouse(":memory:")
+    _, first = _fetch_and_store(make_client(start_emulator().url), store, snap.full_name)
+    gone = start_emulator(Faults(repo_status={snap.full_name: 404}))
+    fetch, stored = _fetch_and_store(make_client(gone.url), store, snap.full_name)
+    assert fetch.state == "not_found" and stored.issues is None
+    assert len(store.read("SELECT * FROM raw_issues")) == first.issues
+    assert store.read("SELECT state, http_status FROM repo_metadata").iloc[0].tolist() == ["not_found", 404]
+
+
+def test_renamed_repository_is_followed(start_emulator, make_client, small_snapshot):
+    snap = _busiest(small_snapshot)
+    owner = snap.full_name.split("/")[0]
+    emulator = start_emulator(Faults(renames={snap.full_name: f"{owner}/renamed-repo"}))
+    store = Warehouse(":memory:")
+    fetch, stored = _fetch_and_store(make_client(emulator.url), store, snap.full_name)
+    assert fetch.state == "renamed" and stored.issues > 0
+    meta = store.read("SELECT repo, full_name FROM repo_metadata").iloc[0]
+    assert meta["repo"] == snap.full_name and meta["full_name"] == f"{owner}/renamed-repo"
+    assert set(store.read("SELECT DISTINCT repo FROM raw_issues")["repo"]) == {snap.full_name}
+
+
+def test_merge_keeps_known_closers_and_drops_them_on_reopen():
+    def rows(*specs):
+        return pd.DataFrame([{"repo": "o/r", "number": n, "state": s, "closed_by": c} for n, s, c in specs],
+                            columns=ISSUE_COLUMNS)
+
+    previous = rows((1, "closed", "alice"), (2, "closed", "bob"), (3, "open", None))
+    changed = rows((2, "open", None), (3, "closed", None), (4, "closed", None))
+    merged = merge_issues(previous, changed, {3: "carol"}).set_index("number")
+    assert merged["closed_by"].to_dict() == {1: "alice", 2: None, 3: "carol", 4: None}
+    assert merge_issues(previous.iloc[0:0], previous.iloc[0:0], {}).empty
+    assert FetchState.from_row(None) == FetchState()

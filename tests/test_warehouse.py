@@ -1,0 +1,59 @@
+"""The warehouse waits for DuckDB's file lock instead of failing, and says so when it gives up."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from issue_assets.warehouse import Warehouse, WarehouseLocked
+
+HOLD = """
+import sys, time, duckdb
+conn = duckdb.connect(sys.argv[1])
+conn.execute("CREATE TABLE IF NOT EXISTS t (x INTEGER)")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.close()
+"""
+
+
+def _hold_lock(path, seconds):
+    process = subprocess.Popen([sys.executable, "-c", HOLD, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "locked"
+    return process
+
+
+def test_waits_for_another_process_to_release_the_file(tmp_path):
+    path = tmp_path / "w.duckdb"
+    holder = _hold_lock(path, 1.5)
+    started = time.perf_counter()
+    store = Warehouse(path, lock_timeout=60)
+    with store.transaction() as conn:
+        conn.execute("INSERT INTO t VALUES (1)")
+    assert time.perf_counter() - started >= 0.5
+    holder.wait(timeout=30)
+    assert store.read("SELECT x FROM t")["x"].tolist() == [1]
+
+
+def test_gives_up_with_a_clear_error_after_the_lock_timeout(tmp_path):
+    path = tmp_path / "w.duckdb"
+    holder = _hold_lock(path, 10)
+    try:
+        with pytest.raises(WarehouseLocked, match="stayed locked by another process"):
+            Warehouse(path, lock_timeout=0.5).read("SELECT 1")
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_failed_transaction_leaves_the_tables_as_they_were(tmp_path):
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.replace_table("numbers", pd.DataFrame({"x": [1, 2]}))
+    with pytest.raises(RuntimeError), store.transaction() as conn:
+        conn.execute("DELETE FROM numbers")
+        raise RuntimeError("crash mid-write")
+    assert store.read("SELECT x FROM numbers ORDER BY x")["x"].tolist() == [1, 2]
