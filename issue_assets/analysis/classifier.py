@@ -96,6 +96,9 @@ _RULES: dict[str, list[tuple[str, float]]] = {
 }
 
 _COMPILED = {category: [(re.compile(p, re.IGNORECASE), w) for p, w in rules] for category, rules in _RULES.items()}
+# Issue templates put environment details (versions, OS, pip lists) into most bodies: outside the
+# title, environment words are weak evidence of an environment issue.
+_BODY_FACTOR = {"environment": 0.4}
 # Only these read code blocks: a traceback or a pip log in a code block is the issue's content.
 _CODE_CATEGORIES = ("runtime_error", "environment")
 _INSTALL_CONTEXT = re.compile(r"\b(pip|conda|install|setup\.py|build(ing)?|compil\w*|import(error)?|no module named|"
@@ -111,11 +114,12 @@ class Label:
 
 
 def _score(text: str, weight: float, scores: dict[str, float], hits: dict[str, list[str]],
-           categories: Iterable[str]) -> None:
+           categories: Iterable[str], factors: dict[str, float] | None = None) -> None:
     for category in categories:
+        factor = (factors or {}).get(category, 1.0)
         for pattern, w in _COMPILED[category]:
             if pattern.search(text):
-                scores[category] += w * weight
+                scores[category] += w * weight * factor
                 hits[category].append(pattern.pattern[:40])
 
 
@@ -125,8 +129,8 @@ def classify_issue(title: str | None, body: str | None) -> Label:
     scores = dict.fromkeys(CATEGORIES, 0.0)
     hits: dict[str, list[str]] = {c: [] for c in CATEGORIES}
     _score(title, TITLE_WEIGHT, scores, hits, CATEGORIES)
-    _score(prose[:4000], BODY_WEIGHT, scores, hits, CATEGORIES)
-    _score(code[:4000], BODY_WEIGHT, scores, hits, _CODE_CATEGORIES)
+    _score(prose[:4000], BODY_WEIGHT, scores, hits, CATEGORIES, _BODY_FACTOR)
+    _score(code[:4000], BODY_WEIGHT, scores, hits, _CODE_CATEGORIES, _BODY_FACTOR)
     text = f"{title}\n{prose}\n{code}"
     # Rule 1: an error while installing, building or importing a dependency is an environment issue.
     if scores["runtime_error"] > 0 and _INSTALL_CONTEXT.search(text) and scores["environment"] > 0:

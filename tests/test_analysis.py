@@ -1,0 +1,173 @@
+"""Issue features, the rule-based classifier, per-repository metrics and the closure regression."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from issue_assets.analysis.classifier import classify_issue
+from issue_assets.analysis.features import LABELED_COLUMNS, issue_features
+from issue_assets.analysis.metrics import repo_metrics
+from issue_assets.analysis.regression import closure_regression
+from issue_assets.analysis.text import has_code_block, has_url, language, sentiment, split_code
+from issue_assets.github.snapshot import read_snapshot
+from issue_assets.github.texts import CATEGORIES
+from issue_assets.mining import issue_row
+from tests.conftest import shared_path
+
+T0 = pd.Timestamp("2022-01-01")
+
+
+def _raw(**overrides):
+    row = {"repo": "o/r", "number": 1, "id": 1, "title": "Error when training", "body": "", "state": "open",
+           "user_login": "alice", "created_at": T0, "updated_at": T0, "closed_at": None, "closed_by": None,
+           "comments": 0, "labels": [], "assignees": [], "fetched_at": T0 + pd.Timedelta(days=10)}
+    row.update(overrides)
+    return row
+
+
+def test_issue_features_follow_the_study_definitions():
+    raw = pd.DataFrame([
+        _raw(number=1),  # open, nothing: ignored
+        _raw(number=2, comments=1),  # open with a comment: not ignored
+        _raw(number=3, state="closed", closed_at=T0 + pd.Timedelta(days=2), closed_by="alice", labels=["bug"]),
+        _raw(number=4, state="closed", closed_at=T0 + pd.Timedelta(hours=12), closed_by="bob",
+             assignees=["bob", "carol"], body="See https://x.org\n```\nTraceback\n```\nthanks"),
+        _raw(number=5, state="closed", closed_at=T0 + pd.Timedelta(days=1), closed_by=None, title="训练时出现错误"),
+    ])
+    out = issue_features(raw, pd.Series({"o/r": 7}))
+    assert list(out.columns) == LABELED_COLUMNS
+    out = out.set_index("number")
+    assert out["ignored"].tolist() == [True, False, False, False, False]
+    assert out["closed"].tolist() == [False, False, True, True, True]
+    assert out.loc[3, "resolution_days"] == 2 and out.loc[4, "resolution_days"] == 0.5
+    assert np.isnan(out.loc[1, "resolution_days"]) and out.loc[1, "age_days"] == 10
+    assert bool(out.loc[3, "self_closed"]) and not bool(out.loc[4, "self_closed"])
+    assert pd.isna(out.loc[5, "self_closed"]) and pd.isna(out.loc[1, "self_closed"])  # unknown closer / open
+    assert out.loc[4, "n_assignees"] == 2 and out.loc[3, "has_label"] and not out.loc[1, "has_label"]
+    assert out.loc[4, "has_code_block"] and out.loc[4, "has_url"] and out.loc[4, "body_lines"] == 5
+    assert out.loc[5, "title_language"] == "zh" and not bool(out.loc[5, "english_title"])
+    assert out["repo_contributors"].tolist() == [7] * 5
+    assert set(out["category"]) <= set(CATEGORIES)
+
+
+def test_text_helpers():
+    prose, code = split_code("before\n```py\nx = 1\n```\nafter <pre>y</pre>")
+    assert "x = 1" in code and "<pre>y</pre>" in code and "after" in prose and "x = 1" not in prose
+    assert has_code_block("~~~\nlog\n~~~") and not has_code_block("plain")
+    assert has_url("see www.example.org") and not has_url("no link")
+    assert language("```\nonly code\n```") is None and language("How do I train on my own data?") == "en"
+    assert sentiment("") is None and sentiment("Thanks, great work!") > 0.5
+
+
+@pytest.mark.parametrize(("title", "body", "expected"), [
+    ("RuntimeError: CUDA out of memory", "Traceback (most recent call last): ...", "runtime_error"),
+    ("pip install fails when building the CUDA extension", "error: command 'gcc' failed", "environment"),
+    ("ModuleNotFoundError: No module named 'mmcv'", "", "environment"),
+    ("Cannot reproduce the results in Table 2", "I get 71.2 mAP instead of 75.4 reported in the paper", "reproducibility"),
+    ("Will you release the pretrained weights?", "", "model_request"),
+    ("Where can I download the dataset annotations?", "", "data"),
+    ("When will the code be released?", "", "code_release"),
+    ("Do you have a TensorFlow version?", "", "feature_request"),
+    ("How long does training take and how much GPU memory is needed?", "", "performance"),
+    ("README link is broken", "", "documentation"),
+    ("Great work!", "thanks", "other"),
+    ("", "", "other"),
+])
+def test_classifier_follows_the_codebook(title, body, expected):
+    label = classify_issue(title, body)
+    assert label.category == expected, label
+    assert 0 <= label.confidence <= 1
+
+
+def test_classifier_agrees_with_the_synthetic_truth_beyond_chance(small_snapshot):
+    truth = {(r["repo"], int(r["number"])): r["category"] for r in csv.DictReader(open(small_snapshot / "truth.csv"))}
+    hits = total = 0
+    for snap in read_snapshot(small_snapshot):
+        for item in snap.issues:
+            if "pull_request" in item:
+                continue
+            total += 1
+            hits += classify_issue(item["title"], item["body"]).category == truth[(snap.full_name, item["number"])]
+    # 13 classes, the largest 23 %: a rule baseline must do far better than the majority class.
+    assert hits / total > 0.5, f"accuracy {hits / total:.3f}"
+
+
+def test_classifier_labels_every_real_issue_text():
+    texts = pd.read_csv(shared_path("paper-data", "issue_texts.csv"))
+    labels = [classify_issue(t, b) for t, b in zip(texts["Title"].fillna(""), texts["Body"].fillna(""), strict=True)]
+    assert {label.category for label in labels} <= set(CATEGORIES)
+    counts = pd.Series([label.category for label in labels]).value_counts(normalize=True)
+    # The study's two largest categories lead among the labels the rules can give (issue 5 trains a model).
+    assert {"runtime_error", "unclear_instructions"} <= set(counts.drop("other").index[:3])
+
+
+def _labeled(rows):
+    return issue_features(pd.DataFrame(rows), pd.Series({"o/a": 3, "o/b": 1}))
+
+
+def test_repo_metrics_keep_repositories_without_issues_with_null_rates():
+    labeled = _labeled([
+        _raw(repo="o/a", number=1, state="closed", closed_at=T0 + pd.Timedelta(days=4), closed_by="alice"),
+        _raw(repo="o/a", number=2, state="closed", closed_at=T0 + pd.Timedelta(days=2), closed_by="x", labels=["bug"]),
+        _raw(repo="o/a", number=3),
+        _raw(repo="o/a", number=4, comments=2, assignees=["x"]),
+    ])
+    repositories = pd.DataFrame({"repo": ["o/a", "o/b"], "owner_type": ["academia", "industry"],
+                                 "conference": ["cvpr", "icml"], "year": [2020, 2021]})
+    metadata = pd.DataFrame({"repo": ["o/a", "o/b"], "stars": [10, 5], "contributors": [3, 1]})
+    metrics = repo_metrics(labeled, repositories, metadata).set_index("repo")
+    a, b = metrics.loc["o/a"], metrics.loc["o/b"]
+    assert (a["issues"], a["open"], a["closed"], a["ignored"]) == (4, 2, 2, 1)
+    assert a["close_rate"] == 0.5 and a["ignored_rate"] == 0.5 and a["self_closed_rate"] == 0.5
+    assert a["resolution_days_median"] == 3 and a["label_rate"] == 0.25 and a["uses_assignees"]
+    assert b["issues"] == 0 and pd.isna(b["close_rate"]) and pd.isna(b["ignored_rate"]) and not b["uses_labels"]
+
+
+def _synthetic_labeled(n, seed=1):
+    rng = np.random.default_rng(seed)
+    has_label = rng.random(n) < 0.3
+    logit = -0.2 + 1.5 * has_label
+    closed = rng.random(n) < 1 / (1 + np.exp(-logit))
+    return pd.DataFrame({
+        "repo": [f"o/r{i % 12}" for i in range(n)], "closed": closed, "has_label": has_label,
+        "has_assignee": rng.random(n) < 0.1, "title_length": rng.integers(5, 120, n),
+        "body_length": rng.integers(0, 5000, n), "has_code_block": rng.random(n) < 0.4,
+        "has_url": rng.random(n) < 0.2, "english_title": pd.array(rng.random(n) < 0.95, dtype="boolean"),
+        "sentiment_body": rng.uniform(-1, 1, n), "repo_contributors": pd.array(rng.integers(1, 50, n), dtype="Int64"),
+    })
+
+
+def test_regression_recovers_a_known_effect_with_clustered_errors():
+    table = closure_regression(_synthetic_labeled(3000)).set_index("term")
+    assert table.loc["has_label", "p_value"] < 1e-6
+    assert 3 < table.loc["has_label", "odds_ratio"] < 6  # exp(1.5) = 4.5
+    assert table.loc["has_label", "ci_low"] < 4.48 < table.loc["has_label", "ci_high"]
+    assert (table["clusters"] == 12).all() and (table["n"] == 3000).all() and table["converged"].all()
+
+
+def test_regression_explains_why_it_cannot_fit():
+    tiny = closure_regression(_synthetic_labeled(10))
+    assert tiny["term"].tolist() == ["(model not fitted)"] and "fewer than" in tiny["note"].iloc[0]
+    same = _synthetic_labeled(100).assign(closed=True)
+    assert "same state" in closure_regression(same)["note"].iloc[0]
+    missing = _synthetic_labeled(200)
+    missing.loc[:49, "english_title"] = pd.NA
+    missing["has_url"] = False
+    table = closure_regression(missing)
+    assert (table["n"] == 150).all() and (table["n_excluded"] == 50).all()
+    assert "has_url" in table["note"].iloc[0] and "has_url" not in set(table["term"])
+
+
+def test_issue_row_reads_github_objects():
+    item = {"number": 3, "id": 9, "title": "t", "body": None, "state": "closed", "user": {"login": "u"},
+            "created_at": "2022-01-01T00:00:00Z", "updated_at": "2022-01-02T00:00:00Z",
+            "closed_at": "2022-01-02T00:00:00Z", "labels": [{"name": "bug"}], "assignees": [{"login": "m"}],
+            "comments": 2, "reactions": {"total_count": 4}, "pull_request": {"url": "x"}}
+    row = issue_row("o/r", item, pd.Timestamp("2022-02-01", tz="UTC"))
+    assert row["body"] == "" and row["labels"] == ["bug"] and row["assignees"] == ["m"] and row["reactions"] == 4
+    assert row["is_pull_request"] and row["created_at"] == pd.Timestamp("2022-01-01")
+    assert row["fetched_at"].tzinfo is None
