@@ -56,7 +56,7 @@ class RepositoryFetch:
     changed_issues: pd.DataFrame | None = None  # raw_issues rows updated since the cursor
     closers: dict[int, str] = field(default_factory=dict)
     new_state: FetchState | None = None
-    full_refresh: bool = False
+    complete: bool = False  # the issue listing started without a cursor: it holds every issue
     stats: RequestStats = field(default_factory=RequestStats)
     message: str = ""
 
@@ -151,7 +151,7 @@ def fetch_repository(client: GitHubClient, repo: str, previous: FetchState | Non
     before = client.stats.copy()
     fetched_at = utc_now()
     result = client.get_repo(repo)
-    fetch = RepositoryFetch(repo, result.state, fetched_at, full_refresh=full_refresh or previous.issues_cursor is None,
+    fetch = RepositoryFetch(repo, result.state, fetched_at, complete=previous.issues_cursor is None,
                             message=result.message)
     if not result.available or not result.full_name:
         fetch.metadata = metadata_row(repo, result.state, result.status, result.message, None, None, None, fetched_at)
@@ -172,18 +172,20 @@ def fetch_repository(client: GitHubClient, repo: str, previous: FetchState | Non
             newest_event_id=events.newest_event_id,
             closers_complete=events.complete if previous.closers_complete is None else
             (previous.closers_complete and events.complete),
-            pull_requests=len(listing.pull_requests) if fetch.full_refresh else None,
+            pull_requests=len(listing.pull_requests) if fetch.complete else None,
         )
     fetch.stats = client.stats.since(before)
     return fetch
 
 
-def merge_issues(previous: pd.DataFrame, changed: pd.DataFrame, closers: Mapping[int, str]) -> pd.DataFrame:
+def merge_issues(previous: pd.DataFrame, changed: pd.DataFrame, closers: Mapping[int, str],
+                 complete: bool = False) -> pd.DataFrame:
     """A repository's rows after a fetch: changed issues replace their previous version, and each
-    closed issue's ``closed_by`` is the newest closer seen (from this fetch's events, else kept)."""
+    closed issue's ``closed_by`` is the newest closer seen (from this fetch's events, else kept).
+    A ``complete`` listing replaces every row: issues absent from it were deleted or transferred."""
     previous = previous.reindex(columns=ISSUE_COLUMNS)
     changed = changed.reindex(columns=ISSUE_COLUMNS)
-    kept = previous[~previous["number"].isin(changed["number"])]
+    kept = previous.iloc[0:0] if complete else previous[~previous["number"].isin(changed["number"])]
     earlier_closer = dict(zip(previous["number"], previous["closed_by"], strict=True))
     parts = [frame for frame in (kept, changed) if not frame.empty]
     merged = pd.concat(parts, ignore_index=True) if parts else previous.iloc[0:0].copy()
@@ -228,9 +230,8 @@ def store_fetch(conn: duckdb.DuckDBPyConnection, fetch: RepositoryFetch) -> Stor
         replace_rows(conn, "repo_metadata", fetch.repo, pd.DataFrame([fetch.metadata]))
     if fetch.changed_issues is None or fetch.new_state is None:
         return StoredFetch(fetch.repo, fetch.state, None, 0, None, fetch.stats, fetch.message)
-    previous = pd.DataFrame(columns=ISSUE_COLUMNS) if fetch.full_refresh else \
-        read_table(conn, "raw_issues", "WHERE repo = ?", [fetch.repo])
-    merged = merge_issues(previous, fetch.changed_issues, fetch.closers)
+    previous = read_table(conn, "raw_issues", "WHERE repo = ?", [fetch.repo])
+    merged = merge_issues(previous, fetch.changed_issues, fetch.closers, complete=fetch.complete)
     # A refresh re-reads the newest window; count only the issues that really changed.
     known = dict(zip(previous["number"], previous["updated_at"], strict=True))
     changed = sum(known.get(n) != u for n, u in zip(fetch.changed_issues["number"], fetch.changed_issues["updated_at"],

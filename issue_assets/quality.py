@@ -94,6 +94,7 @@ ISSUE_KEY = ("repo", "number")
 
 def raw_issue_rules(frame: pd.DataFrame) -> list[RuleOutcome]:
     gxe = _gxe()
+    from great_expectations.expectations.row_conditions import Column
     required = ["repo", "number", "id", "title", "state", "created_at", "updated_at", "user_login"]
     rules: list[tuple[str, str, Any]] = [
         ("unique_issue_key", "(repo, number) identifies one issue",
@@ -103,11 +104,9 @@ def raw_issue_rules(frame: pd.DataFrame) -> list[RuleOutcome]:
         ("valid_state", "state is open or closed",
          gxe.ExpectColumnValuesToBeInSet(column="state", value_set=["open", "closed"])),
         ("closed_has_closed_at", "a closed issue has closed_at",
-         gxe.ExpectColumnValuesToNotBeNull(column="closed_at", row_condition='state=="closed"',
-                                           condition_parser="pandas")),
+         gxe.ExpectColumnValuesToNotBeNull(column="closed_at", row_condition=Column("state") == "closed")),
         ("open_has_no_closed_at", "an open issue has no closed_at",
-         gxe.ExpectColumnValuesToBeNull(column="closed_at", row_condition='state=="open"',
-                                        condition_parser="pandas")),
+         gxe.ExpectColumnValuesToBeNull(column="closed_at", row_condition=Column("state") == "open")),
         ("closed_after_created", "closed_at >= created_at",
          gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="closed_at", column_B="created_at", or_equal=True,
                                                      ignore_row_if="either_value_is_missing")),

@@ -61,7 +61,7 @@ def test_refresh_fetches_only_changes_and_merges_them(start_emulator, make_clien
     emulator.state.add_issue(repo, "Add a Colab notebook", "", pull_request=True)
 
     fetch, stored = _fetch_and_store(client, store, repo)
-    assert not fetch.full_refresh
+    assert not fetch.complete
     assert stored.changed == 3  # the PR is not an issue
     after = store.read("SELECT * FROM raw_issues ORDER BY number").set_index("number")
     assert len(after) == len(before) + 1
@@ -83,8 +83,30 @@ def test_full_refresh_refetches_everything(start_emulator, make_client, small_sn
     store = Warehouse(":memory:")
     client = make_client(emulator.url)
     _, first = _fetch_and_store(client, store, repo)
+    closers = store.read("SELECT number, closed_by FROM raw_issues ORDER BY number")
     fetch, again = _fetch_and_store(client, store, repo, full_refresh=True)
-    assert fetch.full_refresh and again.changed == first.issues == again.issues
+    assert fetch.complete and again.changed == 0 and first.issues == again.issues
+    pd.testing.assert_frame_equal(store.read("SELECT number, closed_by FROM raw_issues ORDER BY number"), closers)
+
+
+def test_small_repository_refresh_keeps_closers_and_drops_deleted_issues(start_emulator, make_client,
+                                                                         small_snapshot):
+    """One page of issues: each refresh is a complete listing (one conditional request)."""
+    emulator = start_emulator()
+    snap = min((s for s in read_snapshot(small_snapshot) if 0 < len(s.issues) < 100), key=lambda s: len(s.issues))
+    store = Warehouse(":memory:")
+    client = make_client(emulator.url)
+    _fetch_and_store(client, store, snap.full_name)
+    before = store.read("SELECT number, state, closed_by FROM raw_issues ORDER BY number")
+    assert before.loc[before["state"] == "closed", "closed_by"].notna().all()
+    fetch, stored = _fetch_and_store(client, store, snap.full_name)
+    assert fetch.complete and stored.changed == 0
+    pd.testing.assert_frame_equal(store.read("SELECT number, state, closed_by FROM raw_issues ORDER BY number"),
+                                  before)
+    deleted = int(before["number"].iloc[0])
+    emulator.state.delete_issue(snap.full_name, deleted)
+    _fetch_and_store(client, store, snap.full_name)
+    assert deleted not in set(store.read("SELECT number FROM raw_issues")["number"])
 
 
 def test_unavailable_repository_keeps_its_issues(start_emulator, make_client, small_snapshot):

@@ -1,0 +1,222 @@
+"""The asset graph end to end against the emulator, in a Dagster instance of its own."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from issue_assets.definitions import defs
+from issue_assets.defs.automation import repository_list_sensor
+from issue_assets.defs.partitions import REPOS_PER_RUN, repository_partitions
+from issue_assets.defs.resources import RepositorySourceResource, WarehouseResource
+from issue_assets.pipeline import materialize_all, prepare_instance
+from issue_assets.warehouse import Warehouse
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def graph(tmp_path, monkeypatch, start_emulator, small_snapshot):
+    emulator = start_emulator()
+    home = tmp_path / "home"
+    monkeypatch.setenv("ISSUE_ASSETS_HOME", str(home))
+    monkeypatch.setenv("GITHUB_API_URL", emulator.url)
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.setenv("ISSUE_ASSETS_SOURCE", "seed_csv")
+    monkeypatch.setenv("ISSUE_ASSETS_REPOS", str(small_snapshot / "repositories.csv"))
+    (tmp_path / "dagster").mkdir()
+    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as instance:
+        yield emulator, instance, Warehouse(home / "warehouse.duckdb")
+
+
+def _check_results(instance, run_ids):
+    results = {}
+    for run_id in run_ids:
+        for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+            evaluation = record.dagster_event.event_specific_data
+            results[f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"] = evaluation.passed
+    return results
+
+
+def _truth(snapshot):
+    with open(snapshot / "truth.csv", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_whole_graph_materializes_with_every_check_passing(graph, small_snapshot):
+    _, instance, store = graph
+    result = materialize_all(instance)
+    assert result.success, result.failed_runs
+    repos = [row["repo"] for row in csv.DictReader(open(small_snapshot / "repositories.csv"))]
+    assert instance.get_dynamic_partitions(repository_partitions.name) == repos
+    for asset in ("repo_metadata", "raw_issues"):
+        assert instance.get_materialized_partitions(dg.AssetKey(asset)) == set(repos)
+    truth = _truth(small_snapshot)
+    raw = store.table("raw_issues")
+    labeled = store.table("labeled_issues")
+    assert len(raw) == len(labeled) == len(truth)
+    metrics = store.table("repo_metrics")
+    assert len(metrics) == len(repos) and metrics["issues"].sum() == len(truth)
+    checks = _check_results(instance, result.runs)
+    assert len(checks) == 12 and all(checks.values()), checks
+    regression = store.table("regression_table")
+    assert "has_label" in set(regression["term"]) and (regression["n"] > 0).all()
+    fetch_runs = [r for r in instance.get_runs() if r.job_name == "fetch_repositories"]
+    assert len(fetch_runs) == math.ceil(len(repos) / REPOS_PER_RUN)
+    materialization = instance.get_latest_materialization_event(dg.AssetKey("raw_issues")).asset_materialization
+    assert materialization.metadata["api_requests"].value > 0
+    assert materialization.metadata["dagster/row_count"].value == len(truth)
+
+
+def test_second_run_is_a_refresh_that_sees_changes(graph, small_snapshot):
+    emulator, instance, store = graph
+    assert materialize_all(instance).success
+    raw = store.table("raw_issues")
+    repo, number = raw.loc[raw["state"] == "open", ["repo", "number"]].iloc[0]
+    emulator.state.close_issue(repo, int(number), actor="maintainer-x")
+    emulator.reset_stats()
+    assert materialize_all(instance).success
+    labeled = store.table("labeled_issues").set_index(["repo", "number"])
+    assert bool(labeled.loc[(repo, number), "closed"])
+    assert len(labeled) == len(raw)
+    event = instance.get_latest_materialization_event(dg.AssetKey("raw_issues")).asset_materialization
+    assert event.metadata["api_not_modified"].value > 0
+    assert event.metadata["issues_changed"].value == 1
+
+
+def test_blocking_check_stops_the_analysis_on_bad_raw_issues(graph):
+    _, instance, store = graph
+    assert materialize_all(instance).success
+    before = len(store.table("labeled_issues"))
+    with store.transaction() as conn:  # a duplicate issue and a closed issue without closed_at
+        conn.execute("INSERT INTO raw_issues SELECT * FROM raw_issues WHERE number = 1 LIMIT 1")
+        conn.execute("UPDATE raw_issues SET closed_at = NULL WHERE state = 'closed' AND number = "
+                     "(SELECT min(number) FROM raw_issues WHERE state = 'closed')")
+    run = defs.resolve_job_def("analyze").execute_in_process(instance=instance, raise_on_error=False)
+    checks = _check_results(instance, [run.run_id])
+    assert checks["raw_issues:unique_issue_key"] is False and checks["raw_issues:closed_iff_closed_at"] is False
+    assert not run.is_node_success("labeled_issues") if run.success is False else True
+    assert len(store.table("labeled_issues")) == before  # not rebuilt from bad rows
+    failure = next(r for r in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+                   if r.dagster_event.event_specific_data.check_name == "unique_issue_key")
+    assert "#1" in failure.dagster_event.event_specific_data.metadata["failures"].value
+
+
+def test_sensor_registers_new_repositories_and_skips_an_unchanged_list(graph, small_snapshot, tmp_path):
+    _, instance, _ = graph
+    seed = tmp_path / "seed.csv"
+    repos = [row["repo"] for row in csv.DictReader(open(small_snapshot / "repositories.csv"))]
+    seed.write_text("repo\n" + "\n".join(repos[:3]) + "\n", "utf-8")
+    source = RepositorySourceResource(kind="seed_csv", path=str(seed))
+    context = dg.build_sensor_context(instance=instance, resources={"source": source})
+    result = repository_list_sensor(context)
+    assert result.dynamic_partitions_requests[0].partition_keys == repos[:3]
+    jobs = [r.job_name for r in result.run_requests]
+    assert jobs == ["list_repositories", "fetch_repositories"]
+    assert result.run_requests[1].tags["dagster/asset_partition_range_start"] == repos[0]
+    assert result.run_requests[1].tags["dagster/asset_partition_range_end"] == repos[2]
+    instance.add_dynamic_partitions(repository_partitions.name, repos[:3])
+    unchanged = repository_list_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor,
+                                                               resources={"source": source}))
+    assert isinstance(unchanged, dg.SkipReason)
+    seed.write_text("repo\n" + "\n".join(repos[:5]) + "\n", "utf-8")
+    changed = repository_list_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor,
+                                                             resources={"source": source}))
+    assert changed.dynamic_partitions_requests[0].partition_keys == repos[3:5]
+
+
+def test_daily_schedule_refreshes_listed_repositories_in_few_runs(graph):
+    _, instance, store = graph
+    repos = [f"owner{i}/repo{i}" for i in range(60)]
+    instance.add_dynamic_partitions(repository_partitions.name, repos)
+    listed = pd.DataFrame({"repo": repos, "listed": [i != 30 for i in range(60)]})
+    with store.transaction() as conn:
+        conn.register("listed", listed)
+        conn.execute("INSERT INTO repositories (repo, listed) SELECT repo, listed FROM listed")
+    schedule = defs.get_schedule_def("daily_refresh")
+    context = dg.build_schedule_context(instance=instance, resources={"warehouse": WarehouseResource()})
+    requests = list(schedule.evaluate_tick(context).run_requests)
+    # 0-29 (2 runs: 25 + 5) and 31-59 (2 runs: 25 + 4): never the unlisted repository 30.
+    ranges = [(r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
+              for r in requests]
+    assert ranges == [("owner0/repo0", "owner24/repo24"), ("owner25/repo25", "owner29/repo29"),
+                      ("owner31/repo31", "owner55/repo55"), ("owner56/repo56", "owner59/repo59")]
+
+
+def test_analysis_assets_update_automatically_after_a_refresh(graph):
+    _, instance, _ = graph
+    assert materialize_all(instance).success
+    first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    assert first.total_requested == 0  # everything is up to date
+    repo = instance.get_dynamic_partitions(repository_partitions.name)[0]
+    defs.resolve_job_def("fetch_repositories").execute_in_process(instance=instance, partition_key=repo)
+    after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+    requested = {key.to_user_string() for key in after.get_requested_partitions_by_key()} \
+        if hasattr(after, "get_requested_partitions_by_key") else \
+        {r.key.to_user_string() for r in after.results if r.true_subset.size}
+    assert "labeled_issues" in requested
+
+
+def test_workspace_loads_with_dagsters_own_loader():
+    result = subprocess.run([str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w",
+                             "workspace.yaml"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "DAGSTER_HOME": ""} if False else os.environ.copy())
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+CONCURRENT_RUN = """
+import sys
+import dagster as dg
+from issue_assets.definitions import defs
+from issue_assets.pipeline import prepare_instance
+instance = prepare_instance()
+start, end = sys.argv[1], sys.argv[2]
+result = defs.resolve_job_def("fetch_repositories").execute_in_process(
+    instance=instance, raise_on_error=False,
+    tags={"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end})
+print("SUCCESS" if result.success else "FAILURE", flush=True)
+"""
+
+HOLD_LOCK = """
+import sys, time, duckdb
+for _ in range(6):
+    conn = duckdb.connect(sys.argv[1])
+    time.sleep(0.4)
+    conn.close()
+    time.sleep(0.05)
+"""
+
+
+def test_concurrent_backfill_runs_never_fail_on_the_duckdb_lock(tmp_path, monkeypatch, start_emulator,
+                                                                 small_snapshot):
+    emulator = start_emulator()
+    home = tmp_path / "home"
+    env = {**os.environ, "ISSUE_ASSETS_HOME": str(home), "GITHUB_API_URL": emulator.url,
+           "ISSUE_ASSETS_SOURCE": "seed_csv", "ISSUE_ASSETS_REPOS": str(small_snapshot / "repositories.csv")}
+    env.pop("GITHUB_TOKEN", None)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    instance = prepare_instance()
+    run = defs.resolve_job_def("list_repositories").execute_in_process(instance=instance)
+    assert run.success
+    keys = instance.get_dynamic_partitions(repository_partitions.name)
+    half = len(keys) // 2
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(home / "warehouse.duckdb")], env=env)
+    runs = [subprocess.Popen([sys.executable, "-c", CONCURRENT_RUN, first, last], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+            for first, last in ((keys[0], keys[half - 1]), (keys[half], keys[-1]))]
+    outputs = [process.communicate(timeout=600) for process in runs]
+    holder.wait(timeout=60)
+    for process, (out, err) in zip(runs, outputs, strict=True):
+        assert process.returncode == 0 and "SUCCESS" in out, err[-3000:]
+    stored = Warehouse(home / "warehouse.duckdb").read("SELECT DISTINCT repo FROM repo_metadata")
+    assert set(stored["repo"]) == set(keys)
+    assert len(Warehouse(home / "warehouse.duckdb").table("raw_issues")) == len(_truth(small_snapshot))
