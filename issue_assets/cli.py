@@ -101,8 +101,12 @@ def cmd_snapshot_generate(args: argparse.Namespace) -> int:
 
 
 def _run_graph(full_refresh: bool) -> int:
+    from issue_assets.defs.resources import RepositorySourceResource
     from issue_assets.pipeline import headline, materialize_all, prepare_instance
 
+    listing = RepositorySourceResource().read()  # a broken list fails here, with its reason
+    if listing.repositories.empty:
+        raise SourceError(f"the repository list has no usable repository ({len(listing.rejected)} rejected)")
     instance = prepare_instance()
     started = time.perf_counter()
     result = materialize_all(instance, full_refresh=full_refresh)

@@ -67,6 +67,13 @@ def make_client() -> Callable[..., GitHubClient]:
     return make
 
 
+def read_csv_rows(path: Path) -> list[dict[str, str]]:
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
 def shared_path(*parts: str) -> Path:
     """A file of ../shared, or a skip naming what is missing."""
     path = SHARED.joinpath(*parts)

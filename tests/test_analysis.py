@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +14,7 @@ from issue_assets.analysis.text import has_code_block, has_url, language, sentim
 from issue_assets.github.snapshot import read_snapshot
 from issue_assets.github.texts import CATEGORIES
 from issue_assets.mining import issue_row
-from tests.conftest import shared_path
+from tests.conftest import read_csv_rows, shared_path
 
 T0 = pd.Timestamp("2022-01-01")
 
@@ -67,7 +65,8 @@ def test_text_helpers():
     ("RuntimeError: CUDA out of memory", "Traceback (most recent call last): ...", "runtime_error"),
     ("pip install fails when building the CUDA extension", "error: command 'gcc' failed", "environment"),
     ("ModuleNotFoundError: No module named 'mmcv'", "", "environment"),
-    ("Cannot reproduce the results in Table 2", "I get 71.2 mAP instead of 75.4 reported in the paper", "reproducibility"),
+    ("Cannot reproduce the results in Table 2", "I get 71.2 mAP instead of 75.4 reported in the paper",
+     "reproducibility"),
     ("Will you release the pretrained weights?", "", "model_request"),
     ("Where can I download the dataset annotations?", "", "data"),
     ("When will the code be released?", "", "code_release"),
@@ -84,7 +83,7 @@ def test_classifier_follows_the_codebook(title, body, expected):
 
 
 def test_classifier_agrees_with_the_synthetic_truth_beyond_chance(small_snapshot):
-    truth = {(r["repo"], int(r["number"])): r["category"] for r in csv.DictReader(open(small_snapshot / "truth.csv"))}
+    truth = {(r["repo"], int(r["number"])): r["category"] for r in read_csv_rows(small_snapshot / "truth.csv")}
     hits = total = 0
     for snap in read_snapshot(small_snapshot):
         for item in snap.issues:

@@ -69,10 +69,31 @@ def test_emulator_command_names_a_broken_snapshot(tmp_path, capsys):
     assert "no repos/ folder" in capsys.readouterr().err
 
 
-def test_demo_mines_the_demo_snapshot_and_refreshes_for_free(tmp_path):
+def test_demo_materializes_the_graph_and_a_second_run_refreshes(tmp_path):
     exe = Path(sys.executable).parent / "issue-assets"
-    result = subprocess.run([str(exe), "demo"], capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "ISSUE_ASSETS_HOME": str(tmp_path)})
-    assert result.returncode == 0, result.stderr
-    assert "1200 issues" in result.stdout
-    assert "0 rate-limit points" in result.stdout.splitlines()[-2]
+    env = {**os.environ, "ISSUE_ASSETS_HOME": str(tmp_path)}
+    env.pop("DAGSTER_HOME", None)
+    result = subprocess.run([str(exe), "demo"], capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "12 repositories (2 without issues), 1200 issues" in result.stdout
+    assert "Issue categories" in result.stdout and "Closure regression" in result.stdout
+    assert (tmp_path / "warehouse.duckdb").exists() and (tmp_path / "dagster.yaml").exists()
+    again = subprocess.run([str(exe), "demo"], capture_output=True, text=True, timeout=600, env=env)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "1200 issues" in again.stdout
+
+
+def test_run_names_a_missing_seed_file(tmp_path):
+    with pytest.raises(SystemExit, match="no such file"):
+        main(["run", "--repos", str(tmp_path / "missing.csv")])
+
+
+def test_run_reports_a_bad_seed_file(tmp_path, monkeypatch, capsys):
+    for key in ("ISSUE_ASSETS_HOME", "ISSUE_ASSETS_SOURCE", "ISSUE_ASSETS_REPOS", "DAGSTER_HOME"):
+        monkeypatch.setenv(key, str(tmp_path / "home"))  # restored after the test: `run` sets them
+    (tmp_path / "repos.csv").write_text("name\nx/y\n", "utf-8")
+    assert main(["run", "--repos", str(tmp_path / "repos.csv")]) == 1
+    assert "missing column(s) repo" in capsys.readouterr().err
+    (tmp_path / "repos.csv").write_text("repo\nnot a repository\n", "utf-8")
+    assert main(["run", "--repos", str(tmp_path / "repos.csv")]) == 1
+    assert "no usable repository (1 rejected)" in capsys.readouterr().err

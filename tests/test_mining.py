@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-
 import pandas as pd
 
 from issue_assets.github.emulator import Faults
 from issue_assets.github.snapshot import read_snapshot
 from issue_assets.mining import ISSUE_COLUMNS, FetchState, fetch_repository, load_state, merge_issues, store_fetch
 from issue_assets.warehouse import Warehouse
+from tests.conftest import read_csv_rows
 
 
 def _fetch_and_store(client, store, repo, **kwargs):
@@ -28,7 +27,7 @@ def test_first_fetch_stores_issues_without_pull_requests_and_with_closers(start_
     emulator = start_emulator()
     snap = _busiest(small_snapshot)
     store = Warehouse(":memory:")
-    fetch, stored = _fetch_and_store(make_client(emulator.url), store, snap.full_name)
+    _, stored = _fetch_and_store(make_client(emulator.url), store, snap.full_name)
     rows = store.read("SELECT * FROM raw_issues ORDER BY number")
     expected = [i for i in snap.issues if "pull_request" not in i]
     assert len(rows) == len(expected) == stored.issues
@@ -36,7 +35,7 @@ def test_first_fetch_stores_issues_without_pull_requests_and_with_closers(start_
     assert rows["number"].tolist() == sorted(i["number"] for i in expected)
     closed = rows[rows["state"] == "closed"]
     assert closed["closed_by"].notna().all() and rows.loc[rows["state"] == "open", "closed_by"].isna().all()
-    truth = {(r["repo"], int(r["number"])): r["category"] for r in csv.DictReader(open(small_snapshot / "truth.csv"))}
+    truth = {(r["repo"], int(r["number"])): r["category"] for r in read_csv_rows(small_snapshot / "truth.csv")}
     assert all((snap.full_name, n) in truth for n in rows["number"])
     meta = store.read("SELECT * FROM repo_metadata").iloc[0]
     assert meta["state"] == "ok" and meta["stars"] == snap.repo["stargazers_count"]

@@ -63,7 +63,7 @@ def test_seed_csv_errors_are_clear(tmp_path):
     with pytest.raises(SourceError, match="no such file"):
         read_seed_csv(tmp_path / "missing.csv")
     (tmp_path / "wrong.csv").write_text("name\nx/y\n", "utf-8")
-    with pytest.raises(SourceError, match="missing column.*repo"):
+    with pytest.raises(SourceError, match=r"missing column.*repo"):
         read_seed_csv(tmp_path / "wrong.csv")
     (tmp_path / "latin.csv").write_bytes(b"repo\n\xe9t\xe9/x\n")
     with pytest.raises(SourceError, match="not UTF-8"):

@@ -17,12 +17,13 @@ list_repositories_job = dg.define_asset_job(
 )
 fetch_repositories_job = dg.define_asset_job(
     "fetch_repositories", selection=dg.AssetSelection.assets("repo_metadata", "raw_issues"),
-    partitions_def=repository_partitions,
     description="Fetch a range of repositories from GitHub (what changed since each one's last fetch).",
 )
 analyze_job = dg.define_asset_job(
-    "analyze", selection=dg.AssetSelection.groups("analysis"),
-    description="Recompute labeled issues, repository metrics and the regression from the warehouse.",
+    "analyze",
+    # The raw-issue checks run first: they block the analysis when the stored issues are wrong.
+    selection=dg.AssetSelection.groups("analysis") | dg.AssetSelection.checks_for_assets("raw_issues"),
+    description="Check the stored issues, then recompute labeled issues, repository metrics and the regression.",
 )
 
 
@@ -74,7 +75,7 @@ def daily_refresh(context: dg.ScheduleEvaluationContext, warehouse: WarehouseRes
         return dg.SkipReason(f"warehouse busy: {exc}")
     if not listed:
         return dg.SkipReason("no listed repository: materialize ai_repositories first")
-    tick = context.scheduled_execution_time.strftime("%Y-%m-%d") if context.scheduled_execution_time else "manual"
+    tick = context.scheduled_execution_time.strftime("%Y-%m-%d")
     return contiguous_runs(keys, listed, reason="daily refresh", run_key_prefix=f"daily:{tick}")
 
 

@@ -73,13 +73,15 @@ def repository_fetch(context: dg.AssetExecutionContext, config: FetchConfig, git
     with store.connect() as conn:
         states = {repo: load_state(conn, repo) for repo in repos}
 
+    cache = github.cache()
+
     def fetch(repo: str):
-        client = github.client()
+        client = github.client(cache)
         try:
             return fetch_repository(client, repo, states.get(repo, FetchState()), metadata=want_metadata,
                                     issues=want_issues, full_refresh=config.full_refresh)
         finally:
-            client.cache.close()
+            client.session.close()
 
     stored: list[StoredFetch] = []
     failed: dict[str, str] = {}
@@ -101,6 +103,7 @@ def repository_fetch(context: dg.AssetExecutionContext, config: FetchConfig, git
             context.log.info("%s: %s issues, %s changed, %d requests (%d answered 304)", repo,
                              stored[-1].issues, stored[-1].changed, result.stats.requests,
                              result.stats.not_modified)
+    cache.close()
     if failed:
         raise dg.Failure(
             description=f"{len(failed)} of {len(repos)} repositories could not be fetched; the other "

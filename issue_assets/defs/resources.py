@@ -33,10 +33,13 @@ class GitHubResource(dg.ConfigurableResource):
     parallel_repositories: int = Field(default=4, description="repositories fetched at once within a run")
     max_wait_seconds: float = Field(default=3900.0, description="longest wait for a rate-limit reset")
 
-    def client(self) -> GitHubClient:
-        """A new client (one per thread: requests sessions and the SQLite cache are per thread)."""
+    def cache(self) -> ConditionalCache:
+        """The ETag cache (thread-safe: one per run, shared by its clients)."""
+        return ConditionalCache(self.etag_cache or paths.etag_cache_path())
+
+    def client(self, cache: ConditionalCache) -> GitHubClient:
+        """A new client: one per thread, since a requests session is not thread-safe."""
         overrides = {"GITHUB_API_URL": self.api_url} if self.api_url else {}
-        cache = ConditionalCache(self.etag_cache or paths.etag_cache_path())
         return GitHubClient.from_env({**os.environ, **overrides}, cache=cache, max_wait_seconds=self.max_wait_seconds)
 
 

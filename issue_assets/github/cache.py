@@ -35,12 +35,24 @@ class ConditionalCache:
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
         if self.path != ":memory:":
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._enable_wal()
         self._conn.execute(
             "CREATE TABLE IF NOT EXISTS responses ("
             " url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, link TEXT,"
             " body BLOB NOT NULL, stored_at REAL NOT NULL)"
         )
+
+    def _enable_wal(self, attempts: int = 50) -> None:
+        # Switching to WAL needs a moment alone with the file and ignores the busy timeout: when
+        # several processes open a new cache at once, retry (WAL then persists in the file).
+        for attempt in range(attempts):
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
 
     def get(self, url: str) -> CachedResponse | None:
         with self._lock:
