@@ -14,34 +14,24 @@ from issue_assets.github.client import RequestStats
 from issue_assets.github.errors import GitHubError
 from issue_assets.mining import FetchState, StoredFetch, fetch_repository, load_state, store_fetch
 
+
+def _fetched_spec(key: str, description: str) -> dg.AssetSpec:
+    return dg.AssetSpec(key, deps=["ai_repositories"], partitions_def=repository_partitions, group_name="github",
+                        kinds={"github", "duckdb"}, skippable=True, description=description)
+
+
 FETCH_SPECS = [
-    dg.AssetSpec(
-        "repo_metadata",
-        deps=["ai_repositories"],
-        partitions_def=repository_partitions,
-        group_name="github",
-        kinds={"github", "duckdb"},
-        skippable=True,
-        description=(
-            "One row per repository from GitHub: state (ok, renamed, not_found, gone, blocked), stars, forks, "
-            "watchers, labels defined (and how many are not GitHub's defaults), contributors, dates. A renamed "
-            "repository is followed and its new name kept in `full_name`."
-        ),
-    ),
-    dg.AssetSpec(
-        "raw_issues",
-        deps=["ai_repositories"],
-        partitions_def=repository_partitions,
-        group_name="github",
-        kinds={"github", "duckdb"},
-        skippable=True,
-        description=(
-            "Every issue of the repository as GitHub returns it (pull requests excluded), with the closer of "
-            "each closed issue from the repository's issue events. A refresh asks only for issues updated "
-            "since the partition's last successful fetch and merges them in; the cursor is stored in the same "
-            "transaction as the rows, and a write replaces exactly that repository's rows."
-        ),
-    ),
+    _fetched_spec("repo_metadata", (
+        "One row per repository from GitHub: state (ok, renamed, not_found, gone, blocked), stars, forks, "
+        "watchers, labels defined (and how many are not GitHub's defaults), contributors, dates. A renamed "
+        "repository is followed and its new name kept in `full_name`."
+    )),
+    _fetched_spec("raw_issues", (
+        "Every issue of the repository as GitHub returns it (pull requests excluded), with the closer of "
+        "each closed issue from the repository's issue events. A refresh asks only for issues updated "
+        "since the partition's last successful fetch and merges them in; the cursor is stored in the same "
+        "transaction as the rows, and a write replaces exactly that repository's rows."
+    )),
 ]
 
 

@@ -154,33 +154,32 @@ def _read_csv(path: Path, required: Sequence[str]) -> tuple[list[dict[str, str]]
         raise SourceError(f"{path}: malformed CSV ({exc})") from None
 
 
+def _read_table(path: Path, repo_column: str, columns: Mapping[str, str], source: str) -> RepositoryList:
+    """A CSV list: ``columns`` maps our fields (paper, conference, year, framework, owner_type) to its headers."""
+    rows, _ = _read_csv(path, [repo_column])
+    parse = {"paper": _clean, "conference": _conference, "year": _year, "framework": _clean,
+             "owner_type": _owner_type}
+    return _collect(
+        ((row.get(repo_column) or "", f"{path.name}:{line}",
+          {name: parse[name](row.get(header)) for name, header in columns.items()})
+         for line, row in enumerate(rows, start=2)),
+        source=f"{source}:{path.name}",
+    )
+
+
 def read_seed_csv(path: str | Path) -> RepositoryList:
     """A seed CSV: a ``repo`` column of ``owner/name`` (or GitHub URLs), optionally paper,
     conference, year, framework, owner_type."""
-    path = Path(path)
-    rows, _ = _read_csv(path, ["repo"])
-    return _collect(
-        ((row.get("repo") or "", f"{path.name}:{line}", {
-            "paper": _clean(row.get("paper")), "conference": _conference(row.get("conference")),
-            "year": _year(row.get("year")), "framework": _clean(row.get("framework")),
-            "owner_type": _owner_type(row.get("owner_type")),
-        }) for line, row in enumerate(rows, start=2)),
-        source=f"seed:{path.name}",
-    )
+    fields = ("paper", "conference", "year", "framework", "owner_type")
+    return _read_table(Path(path), "repo", {name: name for name in fields}, "seed")
 
 
 def read_repo_db(path: str | Path) -> RepositoryList:
     """The study's ``repoDB.csv`` (one row per paper; sub-folder paths name their repository)."""
-    path = Path(path)
-    rows, _ = _read_csv(path, ["Name_Repo"])
-    return _collect(
-        ((row.get("Name_Repo") or "", f"{path.name}:{line}", {
-            "paper": _clean(row.get("Name_Paper")), "conference": _conference(row.get("Conference_Paper")),
-            "year": _year(row.get("Year_Paper")), "framework": _clean(row.get("Framework")),
-            "owner_type": _owner_type(row.get("Owners")),
-        }) for line, row in enumerate(rows, start=2)),
-        source=f"repodb:{path.name}",
-    )
+    return _read_table(Path(path), "Name_Repo", {
+        "paper": "Name_Paper", "conference": "Conference_Paper", "year": "Year_Paper", "framework": "Framework",
+        "owner_type": "Owners",
+    }, "repodb")
 
 
 def _load_json(path: Path) -> Any:
