@@ -191,19 +191,20 @@ def merge_issues(previous: pd.DataFrame, changed: pd.DataFrame, closers: Mapping
     merged = pd.concat(parts, ignore_index=True) if parts else previous.iloc[0:0].copy()
     merged = merged.sort_values("number", kind="stable").reset_index(drop=True)
 
-    def closer(row: pd.Series) -> str | None:
-        if row["state"] != "closed":
+    def closer(state: str, number: int, current: object) -> str | None:
+        if state != "closed":
             return None
-        number = int(row["number"])
         if number in closers:
             return closers[number] or None
-        if isinstance(row["closed_by"], str) and row["closed_by"]:
-            return row["closed_by"]
+        if isinstance(current, str) and current:
+            return current
         value = earlier_closer.get(number)
         return value if isinstance(value, str) and value else None
 
-    if not merged.empty:
-        merged["closed_by"] = merged.apply(closer, axis=1).astype(object)
+    # An object column keeps None as None (pandas 3 would turn a string column's None into NaN).
+    merged["closed_by"] = pd.Series(
+        [closer(s, int(n), c) for s, n, c in zip(merged["state"], merged["number"], merged["closed_by"], strict=True)],
+        index=merged.index, dtype=object)
     return merged
 
 
