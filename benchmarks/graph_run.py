@@ -26,12 +26,13 @@ from issue_assets.github.snapshot import read_snapshot
 def _api_totals(instance: dg.DagsterInstance, run_ids: list[str]) -> dict[str, int]:
     totals = {"api_requests": 0, "api_not_modified": 0, "api_rate_limit_points": 0}
     for run_id in run_ids:
+        # A range run records one materialization per partition, each with the run's totals: count one.
         for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
             materialization = record.dagster_event.event_specific_data.materialization
-            if materialization.asset_key.to_user_string() != "raw_issues":
-                continue
-            for key in totals:
-                totals[key] += int(materialization.metadata[key].value)
+            if materialization.asset_key.to_user_string() == "raw_issues":
+                for key in totals:
+                    totals[key] += int(materialization.metadata[key].value)
+                break
     return totals
 
 
