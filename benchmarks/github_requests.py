@@ -18,18 +18,14 @@ from issue_assets.github.client import GitHubClient
 from issue_assets.github.emulator import EmulatorState, GitHubEmulator
 from issue_assets.github.generator import generate_snapshot
 from issue_assets.github.snapshot import read_snapshot
-from issue_assets.mining import fetch_repository, load_state, store_fetch
+from issue_assets.mining import refresh_repository
 from issue_assets.warehouse import Warehouse
 
 
 def mine(client: GitHubClient, store: Warehouse, repos: list[str]) -> None:
     """What the repo_metadata/raw_issues partitions do, repository by repository."""
     for repo in repos:
-        with store.connect() as conn:
-            state = load_state(conn, repo)
-        fetch = fetch_repository(client, repo, state)
-        with store.transaction() as conn:
-            store_fetch(conn, fetch)
+        refresh_repository(client, store, repo)
 
 
 def main() -> None:

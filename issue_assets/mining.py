@@ -20,7 +20,7 @@ import pandas as pd
 from issue_assets.github.client import GitHubClient, RequestStats
 from issue_assets.github.objects import DEFAULT_LABELS
 from issue_assets.github.times import utc_now
-from issue_assets.warehouse import SCHEMAS, conform, read_table, replace_rows
+from issue_assets.warehouse import SCHEMAS, Warehouse, conform, read_table, replace_rows
 
 ISSUE_COLUMNS = [c for c, _ in SCHEMAS["raw_issues"]]
 
@@ -248,3 +248,14 @@ def store_fetch(conn: duckdb.DuckDBPyConnection, fetch: RepositoryFetch) -> Stor
     }]), "fetch_state"))
     return StoredFetch(fetch.repo, fetch.state, len(merged), changed,
                        int((merged["state"] == "open").sum()), fetch.stats, fetch.message)
+
+
+def refresh_repository(client: GitHubClient, store: Warehouse, repo: str, **options: Any) -> tuple[RepositoryFetch,
+                                                                                                  StoredFetch]:
+    """Load the repository's cursor, fetch what changed, store it: one repository, one thread.
+    (The fetch op does the same for many repositories, fetching them in threads.)"""
+    with store.connect() as conn:
+        state = load_state(conn, repo)
+    fetch = fetch_repository(client, repo, state, **options)
+    with store.transaction() as conn:
+        return fetch, store_fetch(conn, fetch)

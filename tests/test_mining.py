@@ -6,17 +6,11 @@ import pandas as pd
 
 from issue_assets.github.emulator import Faults
 from issue_assets.github.snapshot import read_snapshot
-from issue_assets.mining import ISSUE_COLUMNS, FetchState, fetch_repository, load_state, merge_issues, store_fetch
+from issue_assets.mining import ISSUE_COLUMNS, FetchState, merge_issues, refresh_repository
 from issue_assets.warehouse import Warehouse
 from tests.conftest import read_csv_rows
 
-
-def _fetch_and_store(client, store, repo, **kwargs):
-    with store.connect() as conn:
-        state = load_state(conn, repo)
-    fetch = fetch_repository(client, repo, state, **kwargs)
-    with store.transaction() as conn:
-        return fetch, store_fetch(conn, fetch)
+_fetch_and_store = refresh_repository
 
 
 def _busiest(snapshot):
