@@ -166,6 +166,33 @@ def cmd_dev(args: argparse.Namespace) -> int:
         return subprocess.call(command, env=env)
 
 
+def cmd_replicate(args: argparse.Namespace) -> int:
+    """The study's tables from its replication-package files."""
+    import pandas as pd
+
+    from issue_assets.replication import replicate, write_tables
+    from issue_assets.sources.replication import parse_study_date
+
+    try:
+        mined_at = parse_study_date(args.mined_at) if args.mined_at else None
+    except ValueError as exc:
+        raise SystemExit(f"issue-assets replicate: --mined-at: {exc}") from None
+    started = time.perf_counter()
+    result = replicate(args.repo_db, args.issue_db, mined_at)
+    written = write_tables(result, args.out)
+    for note in result.notes:
+        print(note)
+    for path in written:
+        rows = len(result.tables.get(path.stem, getattr(result, path.stem, None)))
+        print(f"  {path}  ({rows} rows)")
+    summary = result.tables["study_summary"].set_index("metric")
+    median = summary.loc["resolution_days_median", "value"]
+    resolution = f"median resolution {median:.1f} days" if pd.notna(median) else "no resolution times (no issue rows)"
+    print(f"\n{int(summary.loc['issues', 'value'])} issues, {summary.loc['closed_share', 'value']:.1%} closed, "
+          f"{resolution} ({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="issue-assets", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log the client's requests and waits")
@@ -189,6 +216,14 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     add_fault_options(emulator)
     emulator.set_defaults(func=cmd_emulator)
+
+    replicate = sub.add_parser("replicate", help="the study's tables from its replication package (CSV files)")
+    replicate.add_argument("--repo-db", required=True, type=Path, help="repoDB.csv: one row per paper's repository")
+    replicate.add_argument("--issue-db", type=Path, help="issueDB.csv: one row per issue (enables the issue tables)")
+    replicate.add_argument("--mined-at", help="when the issues were mined (open issues are censored there); "
+                           "default: the latest creation or closing time in issueDB.csv")
+    replicate.add_argument("--out", required=True, type=Path, help="folder for the CSV files")
+    replicate.set_defaults(func=cmd_replicate)
 
     snapshot = sub.add_parser("snapshot", help="snapshot tools")
     snapshot_sub = snapshot.add_subparsers(dest="snapshot_command", required=True)

@@ -9,7 +9,7 @@ import pytest
 from issue_assets.analysis.classifier import classify_issue
 from issue_assets.analysis.features import LABELED_COLUMNS, issue_features
 from issue_assets.analysis.metrics import repo_metrics
-from issue_assets.analysis.regression import closure_regression
+from issue_assets.analysis.regression import closure_hazards, closure_regression, design_matrix, regression_table
 from issue_assets.analysis.text import has_code_block, has_url, language, sentiment, split_code
 from issue_assets.github.snapshot import read_snapshot
 from issue_assets.github.texts import CATEGORIES
@@ -58,7 +58,7 @@ def test_text_helpers():
     assert has_code_block("~~~\nlog\n~~~") and not has_code_block("plain")
     assert has_url("see www.example.org") and not has_url("no link")
     assert language("```\nonly code\n```") is None and language("How do I train on my own data?") == "en"
-    assert sentiment("") is None and sentiment("Thanks, great work!") > 0.5
+    assert sentiment("") == 0.0 and sentiment("```x = 1```") == 0.0 and sentiment("Thanks, great work!") > 0.5
 
 
 @pytest.mark.parametrize(("title", "body", "expected"), [
@@ -129,23 +129,56 @@ def test_repo_metrics_keep_repositories_without_issues_with_null_rates():
 def _synthetic_labeled(n, seed=1):
     rng = np.random.default_rng(seed)
     has_label = rng.random(n) < 0.3
+    n_labels = has_label * rng.integers(1, 4, n)
+    has_assignee = rng.random(n) < 0.1
     logit = -0.2 + 1.5 * has_label
     closed = rng.random(n) < 1 / (1 + np.exp(-logit))
+    # Time to close: exponential, three times faster with a label; open issues censored at 200 days.
+    time = rng.exponential(np.where(has_label, 10.0, 30.0))
     return pd.DataFrame({
-        "repo": [f"o/r{i % 12}" for i in range(n)], "closed": closed, "has_label": has_label,
-        "has_assignee": rng.random(n) < 0.1, "title_length": rng.integers(5, 120, n),
-        "body_length": rng.integers(0, 5000, n), "has_code_block": rng.random(n) < 0.4,
-        "has_url": rng.random(n) < 0.2, "english_title": pd.array(rng.random(n) < 0.95, dtype="boolean"),
-        "sentiment_body": rng.uniform(-1, 1, n), "repo_contributors": pd.array(rng.integers(1, 50, n), dtype="Int64"),
+        "repo": [f"o/r{i % 12}" for i in range(n)], "closed": closed, "age_days": np.where(closed, time, 200.0),
+        "has_label": has_label, "n_labels": n_labels, "has_assignee": has_assignee,
+        "n_assignees": has_assignee * rng.integers(1, 3, n), "title_length": rng.integers(5, 120, n),
+        "body_length": rng.integers(0, 5000, n), "body_lines": rng.integers(0, 80, n),
+        "has_code_block": rng.random(n) < 0.4, "has_url": rng.random(n) < 0.2,
+        "english_title": pd.array(rng.random(n) < 0.95, dtype="boolean"),
+        "sentiment_title": rng.uniform(-1, 1, n), "sentiment_body": rng.uniform(-1, 1, n),
+        "repo_contributors": pd.array(rng.integers(1, 50, n), dtype="Int64"),
     })
 
 
 def test_regression_recovers_a_known_effect_with_clustered_errors():
     table = closure_regression(_synthetic_labeled(3000)).set_index("term")
-    assert table.loc["has_label", "p_value"] < 1e-6
-    assert 3 < table.loc["has_label", "odds_ratio"] < 6  # exp(1.5) = 4.5
-    assert table.loc["has_label", "ci_low"] < 4.48 < table.loc["has_label", "ci_high"]
-    assert (table["clusters"] == 12).all() and (table["n"] == 3000).all() and table["converged"].all()
+    assert table.loc["has_label", "p_value"] < 1e-4
+    assert (table["model"] == "logit").all() and (table["n"] == 3000).all() and table["converged"].all()
+    assert (table["clusters"] == 12).all() and 0 < table["pseudo_r2"].iloc[0] < 1
+    # has_label and log1p(n_labels) carry nearly the same information: the VIF shows it.
+    assert table.loc["has_label", "vif"] > 5 and table.loc["log_title_length", "vif"] < 2
+    assert pd.isna(table.loc["intercept", "vif"])
+
+
+def test_regression_vif_matches_statsmodels_directly():
+    import statsmodels.api as sm
+    from statsmodels.stats.outliers_influence import variance_inflation_factor
+
+    labeled = _synthetic_labeled(500)
+    design = design_matrix(labeled)
+    matrix = sm.add_constant(design.x).to_numpy(float)
+    table = closure_regression(labeled).set_index("term")
+    for i, term in enumerate(design.x.columns, start=1):
+        assert table.loc[term, "vif"] == pytest.approx(variance_inflation_factor(matrix, i))
+
+
+def test_regression_is_the_plain_logit_when_unclustered_errors_are_asked():
+    import statsmodels.api as sm
+
+    labeled = _synthetic_labeled(800).assign(repo="o/one")
+    table = closure_regression(labeled).set_index("term")
+    design = design_matrix(labeled)
+    direct = sm.Logit(labeled["closed"].astype(float), sm.add_constant(design.x)).fit(disp=False)
+    assert table.loc["has_label", "coef"] == pytest.approx(direct.params["has_label"])
+    assert table.loc["has_label", "std_err"] == pytest.approx(direct.bse["has_label"])
+    assert "one repository" in table["note"].iloc[0]
 
 
 def test_regression_explains_why_it_cannot_fit():
@@ -159,6 +192,59 @@ def test_regression_explains_why_it_cannot_fit():
     table = closure_regression(missing)
     assert (table["n"] == 150).all() and (table["n_excluded"] == 50).all()
     assert "has_url" in table["note"].iloc[0] and "has_url" not in set(table["term"])
+
+
+def test_design_leaves_out_exact_linear_combinations():
+    labeled = _synthetic_labeled(300)
+    labeled["n_labels"] = labeled["has_label"].astype(int)  # log1p(n_labels) = log(2) * has_label
+    design = design_matrix(labeled)
+    assert "log_n_labels" not in design.x.columns and "has_label" in design.x.columns
+    assert any("linear combination" in note and "log_n_labels" in note for note in design.notes)
+
+
+def test_cox_recovers_a_known_hazard_ratio_with_censoring():
+    labeled = _synthetic_labeled(3000)
+    table = closure_hazards(labeled).set_index("term")
+    assert (table["model"] == "cox").all() and (table["events"] == int(labeled["closed"].sum())).all()
+    # Among closed issues a label makes closing 3 times faster; the label also raises the chance of closing.
+    assert table.loc["has_label", "hazard_ratio"] > 2 and table.loc["has_label", "p_value"] < 1e-6
+    assert table.loc["has_label", "ci_low"] < table.loc["has_label", "hazard_ratio"] < table.loc["has_label", "ci_high"]
+    assert table["ph_p_value"].between(0, 1).all()
+
+
+def test_cox_matches_statsmodels_phreg_directly():
+    from statsmodels.duration.hazard_regression import PHReg
+
+    labeled = _synthetic_labeled(600)
+    design = design_matrix(labeled)
+    direct = PHReg(labeled["age_days"], design.x, status=labeled["closed"].astype(int), ties="efron").fit(
+        groups=pd.factorize(labeled["repo"])[0])
+    table = closure_hazards(labeled).set_index("term")
+    assert table["coef"].tolist() == pytest.approx(list(direct.params))
+    assert table["std_err"].tolist() == pytest.approx(list(direct.bse))
+
+
+def test_cox_flags_non_proportional_hazards():
+    rng = np.random.default_rng(4)
+    n = 4000
+    flag = rng.random(n) < 0.5
+    # Flagged issues close fast early and never late: a hazard ratio that changes over time.
+    time = np.where(flag, np.where(rng.random(n) < 0.6, rng.exponential(2, n), 500.0), rng.exponential(40, n))
+    closed = time < 300
+    labeled = _synthetic_labeled(n).assign(has_url=flag, closed=closed, age_days=np.minimum(time, 300.0))
+    table = closure_hazards(labeled).set_index("term")
+    assert table.loc["has_url", "ph_p_value"] < 1e-6
+    assert "proportional hazards rejected" in table.loc["has_url", "note"]
+
+
+def test_cox_explains_why_it_cannot_fit_and_drops_negative_durations():
+    assert closure_hazards(pd.DataFrame())["note"].iloc[0] == "no issues"
+    labeled = _synthetic_labeled(200)
+    labeled.loc[:9, "age_days"] = -1.0
+    table = closure_hazards(labeled)
+    assert (table["n"] == 190).all() and (table["n_excluded"] == 10).all()
+    both = regression_table(labeled)
+    assert both["model"].tolist()[0] == "logit" and set(both["model"]) == {"logit", "cox"}
 
 
 def test_issue_row_reads_github_objects():

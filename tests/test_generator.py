@@ -39,6 +39,12 @@ def test_allocate_is_exact(total, weights):
     assert all(c == 0 for c, w in zip(counts, weights, strict=True) if w == 0)
 
 
+def test_allocate_places_issues_when_every_weight_is_zero():
+    # Small snapshots can draw "no issues" for every repository; the issues asked for still exist.
+    assert _allocate(20, [0.0, 0.0]) == [10, 10]
+    assert _allocate(1, [0.0, 0.0, 0.0]).count(1) == 1
+
+
 @pytest.fixture(scope="module")
 def study_shaped(tmp_path_factory) -> tuple[Path, list]:
     path = tmp_path_factory.mktemp("shape")

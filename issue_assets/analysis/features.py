@@ -6,13 +6,15 @@ Definitions (one row per issue; pull requests never reach here):
 - ``age_days``: days from creation to the repository's fetch time (the observation window of
   open issues, for survival analysis).
 - ``self_closed``: the closer is the reporter; null when open or when the closer is unknown.
-- ``ignored``: open, no comment, no label and no assignee.
+- ``ignored``: open, no comment, no label and no assignee (a missing comment count counts as none).
 - ``title_length``/``body_length``: characters; ``body_lines``: lines of the body (0 when empty).
 - ``has_code_block``: a fenced (```/~~~) or HTML (<pre>, <code>) code block in the body.
 - ``has_url``: an http(s) or www link in the body.
 - ``title_language``/``english_title``: py3langid on the title's prose; ``english`` judges title
   and body together; null when there are no words to judge.
-- ``sentiment_title``/``sentiment_body``: VADER compound score of the prose, in [-1, 1].
+- ``sentiment_title``/``sentiment_body``: VADER compound score of the prose, in [-1, 1] (0 when
+  there are no words); when the
+  input carries these columns (the study's issueDB.csv), its scores are kept as given.
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ FEATURE_COLUMNS = [
     "body_lines", "has_code_block", "has_url", "title_language", "english_title", "english",
     "sentiment_title", "sentiment_body", "has_label", "n_labels", "has_assignee", "n_assignees",
     "repo_contributors",
+]
+# The features whose relation with closure the study tested (RQ3), in its order.
+CLOSURE_FEATURES = [
+    "has_label", "n_labels", "has_assignee", "n_assignees", "title_length", "body_length", "body_lines",
+    "english_title", "has_code_block", "has_url", "repo_contributors", "sentiment_title", "sentiment_body",
 ]
 LABELED_COLUMNS = [
     "repo", "number", "id", "title", "state", "user_login", "created_at", "closed_at", "closed_by", "comments",
@@ -73,10 +80,13 @@ def issue_features(raw: pd.DataFrame, contributors: pd.Series | None = None) -> 
     out["has_url"] = bodies.map(text.has_url)
     out["title_language"] = titles.map(text.language)
     whole_language = [text.language(f"{t}\n{b}") for t, b in zip(titles, bodies, strict=True)]
-    out["english_title"] = _nullable_bool([None if lang is None else lang == "en" for lang in out["title_language"]])
-    out["english"] = _nullable_bool([None if lang is None else lang == "en" for lang in whole_language])
-    out["sentiment_title"] = titles.map(text.sentiment).astype(float)
-    out["sentiment_body"] = bodies.map(text.sentiment).astype(float)
+    # pandas turns the None of "no words" into NaN: test with isna, not `is None`.
+    out["english_title"] = _nullable_bool([None if pd.isna(lang) else lang == "en" for lang in out["title_language"]])
+    out["english"] = _nullable_bool([None if pd.isna(lang) else lang == "en" for lang in whole_language])
+    # Sentiment scores supplied with the issues (the study's replication package) are kept as given.
+    for column, texts in (("sentiment_title", titles), ("sentiment_body", bodies)):
+        given = frame.get(column)
+        out[column] = (given if given is not None else texts.map(text.sentiment)).astype(float)
     if contributors is not None:
         out["repo_contributors"] = frame["repo"].map(contributors).astype("Int64")
     else:

@@ -71,3 +71,22 @@ def repo_metrics(labeled: pd.DataFrame, repositories: pd.DataFrame, metadata: pd
     out["resolution_days_median"] = out["resolution_days_median"].astype(float)
     out["resolution_days_mean"] = out["resolution_days_mean"].replace([np.inf], np.nan).astype(float)
     return out.reindex(columns=METRIC_COLUMNS).sort_values("repo", kind="stable").reset_index(drop=True)
+
+
+def repo_metrics_from_counts(counts: pd.DataFrame) -> pd.DataFrame:
+    """The same table from repository-level counts only (repoDB.csv): issues, open, closed and the
+    issues with a label or assignee are known; what needs issue rows (ignored, self-closed,
+    resolution times) is null."""
+    out = counts.reindex(columns=METRIC_COLUMNS).copy()
+    for column in ("issues", "open", "closed", "issues_with_label", "issues_with_assignee", "ignored", "self_closed",
+                   "closers_known", "stars", "forks", "contributors", "n_labels_defined", "n_custom_labels", "year"):
+        out[column] = pd.to_numeric(out[column], errors="coerce").astype("Int64")
+    out["close_rate"] = _ratio(out["closed"], out["issues"])
+    out["open_rate"] = _ratio(out["open"], out["issues"])
+    out["label_rate"] = _ratio(out["issues_with_label"], out["issues"])
+    out["assignee_rate"] = _ratio(out["issues_with_assignee"], out["issues"])
+    out["uses_labels"] = (out["issues_with_label"] > 0).astype("boolean")
+    out["uses_assignees"] = (out["issues_with_assignee"] > 0).astype("boolean")
+    for column in ("ignored_rate", "self_closed_rate", "resolution_days_median", "resolution_days_mean"):
+        out[column] = np.nan
+    return out.sort_values("repo", kind="stable").reset_index(drop=True)

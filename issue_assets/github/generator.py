@@ -74,6 +74,8 @@ def _allocate(total: int, weights: list[float]) -> list[int]:
     if not weights or total <= 0:
         return [0] * len(weights)
     positive = [i for i, w in enumerate(weights) if w > 0]
+    if not positive:  # the issues must go somewhere: share them evenly
+        weights, positive = [1.0] * len(weights), list(range(len(weights)))
     if total < len(positive):  # fewer issues than repositories: keep the heaviest ones
         keep = set(sorted(positive, key=lambda i: -weights[i])[:total])
         return [1 if i in keep else 0 for i in range(len(weights))]

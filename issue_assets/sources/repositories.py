@@ -66,7 +66,7 @@ def normalize_repo(entry: str) -> str:
     return f"{owner}/{name}"
 
 
-def _clean(value: Any) -> str | None:
+def clean_text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, float) and pd.isna(value):
@@ -75,16 +75,16 @@ def _clean(value: Any) -> str | None:
     return text if text and text.lower() not in ("nan", "none", "null") else None
 
 
-def _year(value: Any) -> int | None:
-    text = _clean(value)
+def parse_year(value: Any) -> int | None:
+    text = clean_text(value)
     if text is None:
         return None
     match = re.search(r"(19|20)\d\d", text)
     return int(match.group(0)) if match else None
 
 
-def _conference(value: Any) -> str | None:
-    text = _clean(value)
+def parse_conference(value: Any) -> str | None:
+    text = clean_text(value)
     if text is None:
         return None
     token = re.split(r"[^a-z]+", text.lower())
@@ -92,8 +92,8 @@ def _conference(value: Any) -> str | None:
     return _CONFERENCE_ALIASES.get(name, name) if name else None
 
 
-def _owner_type(value: Any) -> str | None:
-    text = _clean(value)
+def parse_owner_type(value: Any) -> str | None:
+    text = clean_text(value)
     return text.lower() if text and text.lower() in OWNER_TYPES else None
 
 
@@ -135,9 +135,11 @@ def _collect(entries: Iterable[tuple[str, str, dict[str, Any]]], source: str) ->
     return RepositoryList(deduplicate(_frame(rows, source)), rejected)
 
 
-def _read_csv(path: Path, required: Sequence[str]) -> tuple[list[dict[str, str]], list[str]]:
+def read_csv_records(path: Path, required: Sequence[str]) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
+    """(line where each record starts, record) of a UTF-8 CSV, and its header; fails on missing columns."""
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
+    csv.field_size_limit(1 << 26)  # GitHub bodies reach 65,536 characters; leave room for odd exports
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
@@ -147,7 +149,11 @@ def _read_csv(path: Path, required: Sequence[str]) -> tuple[list[dict[str, str]]
                 found = ", ".join(header) or "none"
                 raise SourceError(f"{path}: missing column(s) {', '.join(missing)}; found {found}")
             reader.fieldnames = header
-            return list(reader), header
+            records, start = [], reader.line_num + 1
+            for row in reader:  # a quoted field may span lines: a record starts after the previous one
+                records.append((start, row))
+                start = reader.line_num + 1
+            return records, header
     except UnicodeDecodeError as exc:
         raise SourceError(f"{path}: not UTF-8 text ({exc})") from None
     except csv.Error as exc:
@@ -156,13 +162,13 @@ def _read_csv(path: Path, required: Sequence[str]) -> tuple[list[dict[str, str]]
 
 def _read_table(path: Path, repo_column: str, columns: Mapping[str, str], source: str) -> RepositoryList:
     """A CSV list: ``columns`` maps our fields (paper, conference, year, framework, owner_type) to its headers."""
-    rows, _ = _read_csv(path, [repo_column])
-    parse = {"paper": _clean, "conference": _conference, "year": _year, "framework": _clean,
-             "owner_type": _owner_type}
+    records, _ = read_csv_records(path, [repo_column])
+    parse = {"paper": clean_text, "conference": parse_conference, "year": parse_year, "framework": clean_text,
+             "owner_type": parse_owner_type}
     return _collect(
         ((row.get(repo_column) or "", f"{path.name}:{line}",
           {name: parse[name](row.get(header)) for name, header in columns.items()})
-         for line, row in enumerate(rows, start=2)),
+         for line, row in records),
         source=f"{source}:{path.name}",
     )
 
@@ -220,12 +226,12 @@ def read_pwc_links(
         for paper in paper_entries:
             if isinstance(paper, dict) and paper.get("paper_url"):
                 proceeding = paper.get("proceeding") or paper.get("conference")
-                venues[paper["paper_url"]] = (_conference(proceeding), _year(proceeding) or _year(paper.get("date")),
-                                              _clean(paper.get("title")))
+                year = parse_year(proceeding) or parse_year(paper.get("date"))
+                venues[paper["paper_url"]] = (parse_conference(proceeding), year, clean_text(paper.get("title")))
     elif conferences or years:
         raise SourceError("filtering a links dump by conference or year needs the papers dump "
                           "(papers-with-abstracts.json.gz): the links dump has no venue")
-    wanted_conferences = {_conference(c) for c in conferences} if conferences else None
+    wanted_conferences = {parse_conference(c) for c in conferences} if conferences else None
     wanted_years = {int(y) for y in years} if years else None
 
     def selected() -> Iterable[tuple[str, str, dict[str, Any]]]:
@@ -242,8 +248,8 @@ def read_pwc_links(
             if wanted_years is not None and year not in wanted_years:
                 continue
             yield repo_url, where, {
-                "paper": _clean(link.get("paper_title")) or title, "conference": conference, "year": year,
-                "framework": _clean(link.get("framework")), "owner_type": None,
+                "paper": clean_text(link.get("paper_title")) or title, "conference": conference, "year": year,
+                "framework": clean_text(link.get("framework")), "owner_type": None,
             }
 
     return _collect(selected(), source=f"pwc:{links_path.name}")
