@@ -183,8 +183,8 @@ def cmd_replicate(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(note)
     for path in written:
-        rows = len(result.tables.get(path.stem, getattr(result, path.stem, None)))
-        print(f"  {path}  ({rows} rows)")
+        table = result.tables.get(path.stem, getattr(result, path.stem, None))
+        print(f"  {path}" + (f"  ({len(table)} rows)" if table is not None else ""))
     summary = result.tables["study_summary"].set_index("metric")
     median = summary.loc["resolution_days_median", "value"]
     resolution = f"median resolution {median:.1f} days" if pd.notna(median) else "no resolution times (no issue rows)"

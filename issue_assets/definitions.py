@@ -15,9 +15,20 @@ from issue_assets.defs.checks import labeled_issue_checks, raw_issue_checks, rep
 from issue_assets.defs.github import repository_fetch
 from issue_assets.defs.repositories import ai_repositories
 from issue_assets.defs.resources import GitHubResource, RepositorySourceResource, WarehouseResource
+from issue_assets.defs.study import (
+    category_distribution,
+    closure_tests,
+    owner_comparison,
+    repo_correlations,
+    study_report,
+    study_summary,
+)
 
 defs = dg.Definitions(
-    assets=[ai_repositories, repository_fetch, labeled_issues, repo_metrics, regression_table],
+    assets=[
+        ai_repositories, repository_fetch, labeled_issues, repo_metrics, regression_table, study_summary,
+        category_distribution, closure_tests, repo_correlations, owner_comparison, study_report,
+    ],
     asset_checks=[raw_issue_checks, labeled_issue_checks, repo_metric_checks],
     jobs=[list_repositories_job, fetch_repositories_job, analyze_job],
     schedules=[daily_refresh],

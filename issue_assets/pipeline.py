@@ -102,10 +102,15 @@ def headline(warehouse_file: str | Path | None = None) -> str:
     top = metrics.sort_values("issues", ascending=False).head(10)[
         ["repo", "issues", "close_rate", "ignored_rate", "resolution_days_median", "contributors", "stars"]]
     lines += ["", "Repositories with the most issues:", top.to_string(index=False, float_format=lambda v: f"{v:.2f}")]
-    if not regression.empty:
-        shown = regression[["term", "odds_ratio", "ci_low", "ci_high", "p_value"]]
-        n = regression["n"].iloc[0]
-        lines += ["", f"Closure regression (logit, SE clustered by repository, n = {n}):",
-                  shown.to_string(index=False, float_format=lambda v: f"{v:.3g}")]
+    for model, ratio, title in (("logit", "odds_ratio", "Closure regression (logit"),
+                                ("cox", "hazard_ratio", "Time to close (Cox, open issues censored")):
+        rows = regression[regression["model"] == model] if "model" in regression else regression.iloc[0:0]
+        if len(rows):
+            shown = rows[["term", ratio, "ci_low", "ci_high", "p_value"]]
+            lines += ["", f"{title}, SE clustered by repository, n = {rows['n'].iloc[0]}):",
+                      shown.to_string(index=False, float_format=lambda v: f"{v:.3g}")]
     lines += ["", f"Warehouse: {store.path}"]
+    report = paths.home() / "reports" / "study_report.html"
+    if report.exists():
+        lines.append(f"Report: {report}")
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from issue_assets.analysis import study
 from issue_assets.analysis.features import issue_features
 from issue_assets.analysis.metrics import repo_metrics, repo_metrics_from_counts
 from issue_assets.analysis.regression import REGRESSION_COLUMNS, regression_table
+from issue_assets.analysis.report import render_report
 from issue_assets.sources.replication import read_issue_db, read_repo_db_counts, repositories_of
 
 TABLES = ("study_summary", "category_distribution", "closure_tests", "regression_table", "repo_correlations",
@@ -92,8 +93,8 @@ def replicate(repo_db: str | Path, issue_db: str | Path | None = None,
                        rejected_issues)
 
 
-def write_tables(result: Replication, out: str | Path) -> list[Path]:
-    """One CSV per table into ``out`` (and the rejected rows, when there are any)."""
+def write_tables(result: Replication, out: str | Path, report: bool = True) -> list[Path]:
+    """One CSV per table into ``out``, the rejected rows when there are any, and ``study_report.html``."""
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -109,4 +110,10 @@ def write_tables(result: Replication, out: str | Path) -> list[Path]:
             written.append(path)
         elif path.exists():
             path.unlink()  # from an earlier run: it would describe other input
+    if report:
+        page = render_report(result.tables, result.labeled, "What do users ask in open-source AI repositories? "
+                             "(replication)", result.notes)
+        path = folder / "study_report.html"
+        path.write_text(page.html, encoding="utf-8")
+        written.append(path)
     return written

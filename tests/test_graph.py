@@ -51,7 +51,7 @@ def _truth(snapshot):
     return read_csv_rows(snapshot / "truth.csv")
 
 
-def test_whole_graph_materializes_with_every_check_passing(graph, small_snapshot):
+def test_whole_graph_materializes_with_every_check_passing(graph, small_snapshot, tmp_path):
     _, instance, store = graph
     result = materialize_all(instance)
     assert result.success, result.failed_runs
@@ -74,6 +74,32 @@ def test_whole_graph_materializes_with_every_check_passing(graph, small_snapshot
     materialization = instance.get_latest_materialization_event(dg.AssetKey("raw_issues")).asset_materialization
     assert materialization.metadata["api_requests"].value > 0
     assert materialization.metadata["dagster/row_count"].value == len(truth)
+    _assert_study_tables_agree_with_replicate(instance, store, small_snapshot, tmp_path)
+
+
+def _assert_study_tables_agree_with_replicate(instance, store, snapshot, tmp_path):
+    """The assets and `replicate` on the same issues give the same numbers: one analysis, two doors."""
+    from issue_assets.replication import replicate
+    from tests.replication_package import write_package
+
+    for name in ("study_summary", "category_distribution", "closure_tests", "repo_correlations", "owner_comparison"):
+        assert len(store.table(name)) > 0, name
+    assert set(store.table("regression_table")["model"]) == {"logit", "cox"}
+    report = instance.get_latest_materialization_event(dg.AssetKey("study_report")).asset_materialization
+    path = Path(report.metadata["path"].value)
+    assert path.is_file() and path.read_text().startswith("<!DOCTYPE html>")
+    assert "data:image/png;base64," in report.metadata["report"].value
+    replicated = replicate(*write_package(snapshot, tmp_path / "package")).tables
+    mined = store.table("study_summary").set_index("metric")["value"]
+    from_package = replicated["study_summary"].set_index("metric")["value"]
+    pd.testing.assert_series_equal(mined, from_package, check_exact=False, rtol=1e-9)
+    columns = ["issues", "share", "closed", "close_rate", "resolution_days_median"]
+    pd.testing.assert_frame_equal(store.table("category_distribution")[columns],
+                                  replicated["category_distribution"][columns], check_dtype=False)
+    # Everything but the censoring times (mining date differs) is the same input to the tests.
+    columns = ["feature", "n_closed", "n_open", "statistic", "p_value", "cliffs_delta", "cohens_d", "odds_ratio"]
+    pd.testing.assert_frame_equal(store.table("closure_tests")[columns], replicated["closure_tests"][columns],
+                                  check_dtype=False)
 
 
 def test_second_run_is_a_refresh_that_sees_changes(graph, small_snapshot):

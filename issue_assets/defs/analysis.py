@@ -9,7 +9,7 @@ import dagster as dg
 
 from issue_assets.analysis.features import issue_features
 from issue_assets.analysis.metrics import repo_metrics as compute_repo_metrics
-from issue_assets.analysis.regression import closure_regression
+from issue_assets.analysis.regression import regression_table as fit_models
 from issue_assets.defs.markdown import preview
 from issue_assets.defs.resources import WarehouseResource
 
@@ -100,20 +100,24 @@ def repo_metrics(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     pool="duckdb",
     automation_condition=AFTER_UPSTREAM,
     description=(
-        "Logistic regression of closure on issue features (label, assignee, log title and body length, code "
-        "block, URL, English title, body sentiment, log contributors), standard errors clustered by "
-        "repository: coefficient, odds ratio with 95% CI, p-value, n, rows excluded, pseudo-R²."
+        "Two models of closure on all issue features together, standard errors clustered by repository. "
+        "`logit`: closed or not (coefficient, odds ratio with 95% CI, p-value, VIF, pseudo-R²). `cox`: time to "
+        "close with open issues censored at the mining date (hazard ratio with 95% CI, proportional-hazards "
+        "check per term). Rows left out for a missing value are counted in `n_excluded`."
     ),
 )
 def regression_table(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.get()
-    table = closure_regression(store.table("labeled_issues"))
+    table = fit_models(store.table("labeled_issues"))
     store.replace_table("regression_table", table)
+    logit, cox = table[table["model"] == "logit"], table[table["model"] == "cox"]
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(table),
-        "n": int(table["n"].iloc[0]) if len(table) else 0,
-        "n_excluded": int(table["n_excluded"].iloc[0]) if len(table) else 0,
-        "pseudo_r2": float(table["pseudo_r2"].iloc[0]) if len(table) and table["pseudo_r2"].notna().any() else 0.0,
-        "note": str(table["note"].iloc[0] or "") if len(table) else "",
-        "table": preview(table, rows=20, columns=["term", "coef", "odds_ratio", "ci_low", "ci_high", "p_value"]),
+        "n": int(logit["n"].iloc[0]) if len(logit) else 0,
+        "n_excluded": int(logit["n_excluded"].iloc[0]) if len(logit) else 0,
+        "pseudo_r2": float(logit["pseudo_r2"].iloc[0]) if len(logit) and logit["pseudo_r2"].notna().any() else 0.0,
+        "ph_violations": int((cox["ph_p_value"] < 0.05).sum()),
+        "note": str(logit["note"].iloc[0] or "") if len(logit) else "",
+        "logit": preview(logit, rows=20, columns=["term", "odds_ratio", "ci_low", "ci_high", "p_value", "vif"]),
+        "cox": preview(cox, rows=20, columns=["term", "hazard_ratio", "ci_low", "ci_high", "p_value", "ph_p_value"]),
     })

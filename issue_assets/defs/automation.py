@@ -22,7 +22,7 @@ fetch_repositories_job = dg.define_asset_job(
 analyze_job = dg.define_asset_job(
     "analyze",
     # The raw-issue checks run first: they block the analysis when the stored issues are wrong.
-    selection=dg.AssetSelection.groups("analysis") | dg.AssetSelection.checks_for_assets("raw_issues"),
+    selection=dg.AssetSelection.groups("analysis", "study") | dg.AssetSelection.checks_for_assets("raw_issues"),
     description="Check the stored issues, then recompute labeled issues, repository metrics and the regression.",
 )
 
@@ -118,7 +118,7 @@ def repository_list_sensor(context: dg.SensorEvaluationContext, source: Reposito
 
 analysis_automation = dg.AutomationConditionSensorDefinition(
     "analysis_automation",
-    target=dg.AssetSelection.groups("analysis"),
+    target=dg.AssetSelection.groups("analysis", "study"),
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
     description="Recomputes the analysis tables after repository partitions are refreshed.",

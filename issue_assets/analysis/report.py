@@ -1,0 +1,195 @@
+"""The study report: one self-contained HTML page (tables and PNG figures inlined as data URIs).
+
+Figures use matplotlib's object API (``Figure`` with the Agg canvas): no display, no pyplot global
+state, safe in Dagster's worker threads.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from issue_assets.analysis.survival import durations, kaplan_meier_curve
+
+FIGURE_DPI = 110
+METHODS = """
+<ul>
+<li><b>Shares</b> come with 95% Wilson score intervals.</li>
+<li><b>Closed vs open issues</b>: Wilcoxon rank-sum (Mann-Whitney U of the closed issues; exact for small samples
+without ties, otherwise normal approximation with tie and continuity correction), Holm-adjusted over the features;
+effect sizes Cliff's delta (P(closed &gt; open) - P(closed &lt; open); |d| &lt; 0.147 negligible, &lt; 0.33 small,
+&lt; 0.474 medium, else large) and Cohen's d (pooled SD). The study reported a Cohen's d under the name Cliff's
+delta: both are reported here, correctly named. Labels: Fisher's exact test with the conditional MLE odds ratio.</li>
+<li><b>Logistic regression</b> of closure on all features, standard errors clustered by repository; VIF per term.</li>
+<li><b>Cox model</b> of time to close, open issues right-censored at the mining date, Efron ties, standard errors
+clustered by repository; proportional hazards checked per term with scaled Schoenfeld residuals against the rank
+of time.</li>
+<li><b>Repository correlations</b> (Spearman and Pearson) over repositories with at least one closed issue;
+<b>academia vs industry</b> with the rank-sum test, Cliff's delta and Cohen's d.</li>
+</ul>
+"""
+
+
+@dataclass
+class Report:
+    html: str
+    figures: dict[str, bytes] = field(default_factory=dict)  # name -> PNG
+
+    def data_uri(self, name: str) -> str:
+        return "data:image/png;base64," + base64.b64encode(self.figures[name]).decode()
+
+
+def _png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _figure(width: float = 7.0, height: float = 4.0):
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height))
+    return figure, figure.subplots()
+
+
+def category_figure(categories: pd.DataFrame) -> bytes | None:
+    shown = categories[categories["issues"] > 0].sort_values("share")
+    if shown.empty:
+        return None
+    figure, axes = _figure(7, 0.35 * len(shown) + 1.2)
+    error = [shown["share"] - shown["share_ci_low"], shown["share_ci_high"] - shown["share"]]
+    axes.barh(shown["category"], shown["share"], xerr=error, color="#4c72b0", capsize=3)
+    axes.set_xlabel("share of issues (95% Wilson interval)")
+    axes.set_title(f"Issue categories (n = {int(shown['n'].iloc[0]):,})")
+    return _png(figure)
+
+
+def resolution_figure(labeled: pd.DataFrame) -> bytes | None:
+    days = pd.to_numeric(labeled["resolution_days"], errors="coerce").dropna()
+    if days.empty:
+        return None
+    figure, axes = _figure()
+    bins = np.logspace(np.log10(max(days.min(), 1 / 1440)), np.log10(max(days.max(), 1)), 40)
+    axes.hist(days.clip(lower=1 / 1440), bins=bins, color="#55a868")
+    axes.set_xscale("log")
+    axes.axvline(days.median(), color="black", linestyle="--", label=f"median {days.median():.1f} days")
+    axes.set_xlabel("days from creation to closing (closed issues; log scale, below one minute shown at 1 min)")
+    axes.set_ylabel("issues")
+    axes.legend()
+    return _png(figure)
+
+
+def owner_figure(metrics: pd.DataFrame) -> bytes | None:
+    rates = metrics.dropna(subset=["close_rate"])
+    groups = [(owner, rates.loc[rates["owner_type"] == owner, "close_rate"].astype(float))
+              for owner in ("academia", "industry")]
+    groups = [(owner, values) for owner, values in groups if len(values)]
+    if not groups:
+        return None
+    figure, axes = _figure(5, 4)
+    axes.boxplot([values for _, values in groups], tick_labels=[f"{o}\n(n = {len(v)})" for o, v in groups])
+    axes.set_ylabel("close rate per repository")
+    axes.set_title("Close rate: academia vs industry")
+    return _png(figure)
+
+
+def forest_figure(regression: pd.DataFrame) -> bytes | None:
+    logit = regression[(regression["model"] == "logit") & (regression["term"] != "intercept")].copy()
+    for column in ("odds_ratio", "ci_low", "ci_high"):
+        logit[column] = pd.to_numeric(logit[column], errors="coerce").astype(float)
+    # Terms with an infinite or zero bound (separation) cannot be drawn on a log axis; the table lists them.
+    logit = logit[np.isfinite(logit[["odds_ratio", "ci_low", "ci_high"]]).all(axis=1) & (logit["ci_low"] > 0)]
+    if logit.empty:
+        return None
+    figure, axes = _figure(7, 0.4 * len(logit) + 1.2)
+    y = np.arange(len(logit))[::-1]
+    error = [logit["odds_ratio"] - logit["ci_low"], logit["ci_high"] - logit["odds_ratio"]]
+    axes.errorbar(logit["odds_ratio"], y, xerr=error, fmt="o", color="#c44e52", capsize=3)
+    axes.axvline(1, color="grey", linestyle=":")
+    axes.set_yticks(y, logit["term"])
+    axes.set_xscale("log")
+    axes.set_xlabel("odds ratio of being closed (95% CI, clustered by repository; log scale)")
+    return _png(figure)
+
+
+def kaplan_meier_figure(labeled: pd.DataFrame, max_categories: int = 8) -> bytes | None:
+    if labeled.empty or not labeled["closed"].astype(bool).any():
+        return None
+    time, event, usable = durations(labeled)
+    figure, axes = _figure(7.5, 4.5)
+    for category in labeled["category"].value_counts().index[:max_categories]:
+        mask = usable & labeled["category"].eq(category)
+        curve = kaplan_meier_curve(time[mask], event[mask])
+        axes.step(curve["time"].clip(lower=1 / 24), curve["survival"], where="post",
+                  label=f"{category} ({int(mask.sum())})")
+    axes.set_xscale("log")
+    axes.set_ylim(0, 1)
+    axes.set_xlabel("days since the issue was opened (log scale)")
+    axes.set_ylabel("share still open (Kaplan-Meier)")
+    axes.set_title(f"Time to close by category (the {max_categories} largest; open issues censored)")
+    axes.legend(fontsize="small")
+    return _png(figure)
+
+
+def _table(frame: pd.DataFrame, rows: int | None = None) -> str:
+    shown = frame if rows is None else frame.head(rows)
+    if shown.empty:
+        return "<p><i>no rows</i></p>"
+    return shown.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="", border=0, classes="table")
+
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
+table.table { border-collapse: collapse; font-size: 0.85em; margin-bottom: 1.5em; }
+table.table th, table.table td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; }
+table.table th { background: #f3f3f3; }
+img { max-width: 100%; margin: 0.5em 0 1.5em; }
+.notes { color: #555; font-size: 0.9em; }
+"""
+
+
+def render_report(tables: dict[str, pd.DataFrame], labeled: pd.DataFrame | None, title: str,
+                  notes: list[str] | None = None) -> Report:
+    """The report of the study tables (``labeled``, when given, adds the resolution and Kaplan-Meier figures)."""
+    figures = {
+        "categories": category_figure(tables["category_distribution"]),
+        "resolution": resolution_figure(labeled) if labeled is not None else None,
+        "close_rate_by_owner": owner_figure(tables["repo_metrics"]),
+        "odds_ratios": forest_figure(tables["regression_table"]),
+        "kaplan_meier": kaplan_meier_figure(labeled) if labeled is not None else None,
+    }
+    report = Report("", {name: png for name, png in figures.items() if png is not None})
+
+    def image(name: str, alt: str) -> str:
+        if name not in report.figures:
+            return f"<p><i>{html.escape(alt)}: no data to plot</i></p>"
+        return f'<img alt="{html.escape(alt)}" src="{report.data_uri(name)}">'
+
+    summary = tables["study_summary"]
+    regression = tables["regression_table"]
+    sections = [
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class='notes'>Generated {pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M} UTC.</p>",
+        "".join(f"<p class='notes'>{html.escape(note)}</p>" for note in notes or []),
+        "<h2>RQ2: how issues are handled</h2>", _table(summary),
+        "<h2>RQ1: what users ask</h2>", image("categories", "category shares"), _table(tables["category_distribution"]),
+        "<h3>Time to close</h3>", image("resolution", "resolution time distribution"),
+        image("kaplan_meier", "Kaplan-Meier curves by category"),
+        "<h2>RQ3: what goes with closure</h2>", _table(tables["closure_tests"]),
+        "<h3>All features together</h3>", image("odds_ratios", "odds-ratio forest plot"),
+        _table(regression[regression["model"] == "logit"]), _table(regression[regression["model"] == "cox"]),
+        "<h2>Repositories</h2>", image("close_rate_by_owner", "close rate academia vs industry"),
+        "<h3>Academia vs industry</h3>", _table(tables["owner_comparison"]),
+        "<h3>Correlations</h3>", _table(tables["repo_correlations"]),
+        "<h3>Largest repositories</h3>",
+        _table(tables["repo_metrics"].sort_values("issues", ascending=False), rows=25),
+        "<h2>Methods</h2>", METHODS,
+    ]
+    report.html = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+                   f"<style>{_STYLE}</style></head><body>{''.join(sections)}</body></html>")
+    return report
