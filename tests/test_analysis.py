@@ -256,3 +256,22 @@ def test_issue_row_reads_github_objects():
     assert row["body"] == "" and row["labels"] == ["bug"] and row["assignees"] == ["m"] and row["reactions"] == 4
     assert row["is_pull_request"] and row["created_at"] == pd.Timestamp("2022-01-01")
     assert row["fetched_at"].tzinfo is None
+
+
+def test_fast_cox_score_residuals_and_sandwich_match_statsmodels():
+    from statsmodels.duration.hazard_regression import PHReg
+
+    from issue_assets.analysis.survival import clustered_covariance, score_residuals
+
+    rng = np.random.default_rng(8)
+    n = 400
+    x = rng.normal(size=(n, 3))
+    time = np.round(rng.exponential(5, n), 1)  # many ties
+    event = rng.random(n) < 0.7
+    groups = rng.integers(0, 15, n)
+    model = PHReg(time, x, status=event.astype(int), ties="efron")
+    result = model.fit(groups=groups)
+    expected = model.score_residuals(result.params)
+    assert score_residuals(time, event, x, result.params) == pytest.approx(expected, abs=1e-10)
+    covariance = clustered_covariance(model.hessian(result.params), expected, groups)
+    assert covariance == pytest.approx(model.robust_covariance(result.params), rel=1e-9)

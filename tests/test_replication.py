@@ -40,7 +40,7 @@ def test_study_repo_db_totals(tmp_path):
     assert len(result.tables["repo_metrics"]) == 570
     assert result.tables["category_distribution"].empty and "576 rows, 570 distinct" in result.notes[0]
     written = write_tables(result, tmp_path)
-    assert sorted(p.stem for p in written) == sorted(TABLES)
+    assert sorted(p.stem for p in written) == sorted([*TABLES, "study_report"])
     assert pd.read_csv(tmp_path / "study_summary.csv").shape == (len(summary), 4)
 
 

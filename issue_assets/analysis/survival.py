@@ -72,9 +72,53 @@ def proportional_hazards_test(result, time: np.ndarray, event: np.ndarray) -> pd
     return pd.DataFrame(out, columns=["ph_rho", "ph_p_value"])
 
 
+def score_residuals(time: np.ndarray, event: np.ndarray, x: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """Cox score residuals (Breslow form, as statsmodels computes them) in O(n log n).
+
+    U_i = d_i (x_i - xbar(t_i)) - w_i sum_{k: t_k <= t_i} dL_k (x_i - xbar_k), with w = exp(x b), the
+    risk-set averages xbar_k = S1_k / S0_k and hazard increments dL_k = d_k / S0_k at the distinct event
+    times t_k. statsmodels loops over the risk set of every event time (O(n^2)): 110 s at 25,000 issues.
+    """
+    order = np.argsort(time, kind="stable")
+    t, d, covariates = time[order], event[order].astype(bool), x[order]
+    eta = covariates @ params
+    w = np.exp(eta - eta.max())  # a common factor cancels between w and dL
+    s0_from = np.cumsum(w[::-1])[::-1]  # sum of w over positions >= i (times sorted)
+    s1_from = np.cumsum((w[:, None] * covariates)[::-1], axis=0)[::-1]
+    event_times, deaths = np.unique(t[d], return_counts=True)
+    first = np.searchsorted(t, event_times, side="left")  # the risk set at t_k starts at its first occurrence
+    xbar = s1_from[first] / s0_from[first][:, None]
+    hazard = deaths / s0_from[first]
+    cum_hazard = np.cumsum(hazard)
+    cum_weighted = np.cumsum(hazard[:, None] * xbar, axis=0)
+    k = np.searchsorted(event_times, t, side="right") - 1  # last event time <= t_i (-1: none)
+    seen = k >= 0
+    residuals = np.zeros_like(covariates)
+    residuals[seen] = -w[seen, None] * (covariates[seen] * cum_hazard[k[seen], None] - cum_weighted[k[seen]])
+    residuals[d] += covariates[d] - xbar[k[d]]
+    out = np.empty_like(residuals)
+    out[order] = residuals
+    return out
+
+
+def clustered_covariance(hessian: np.ndarray, scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Sandwich covariance H^-1 (sum over clusters of U_g U_g') H^-1 (as statsmodels' robust_covariance)."""
+    codes, _ = pd.factorize(pd.Series(groups))
+    totals = np.zeros((codes.max() + 1, scores.shape[1]))
+    np.add.at(totals, codes, scores)
+    inverse = np.linalg.inv(hessian)
+    return inverse @ (totals.T @ totals) @ inverse
+
+
 def fit_cox(time: np.ndarray, event: np.ndarray, design: pd.DataFrame, groups: np.ndarray | None):
     """PHReg with Efron ties; clustered (sandwich) covariance when ``groups`` is given."""
-    from statsmodels.duration.hazard_regression import PHReg
+    from statsmodels.duration.hazard_regression import PHReg, PHRegResults
 
-    model = PHReg(time, design.to_numpy(float), status=event.astype(int), ties="efron")
-    return model.fit(groups=groups)
+    x = design.to_numpy(float)
+    model = PHReg(time, x, status=event.astype(int), ties="efron")
+    result = model.fit()
+    if groups is None:
+        return result
+    scores = score_residuals(np.asarray(time, float), np.asarray(event), x, result.params)
+    covariance = clustered_covariance(model.hessian(result.params), scores, groups)
+    return PHRegResults(model, result.params, covariance, covariance_type="robust")
