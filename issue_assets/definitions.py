@@ -11,7 +11,12 @@ from issue_assets.defs.automation import (
     list_repositories_job,
     repository_list_sensor,
 )
-from issue_assets.defs.checks import labeled_issue_checks, raw_issue_checks, repo_metric_checks
+from issue_assets.defs.checks import (
+    labeled_issue_checks,
+    raw_issue_checks,
+    repo_metric_checks,
+    study_table_checks,
+)
 from issue_assets.defs.github import repository_fetch
 from issue_assets.defs.repositories import ai_repositories
 from issue_assets.defs.resources import GitHubResource, RepositorySourceResource, WarehouseResource
@@ -29,7 +34,7 @@ defs = dg.Definitions(
         ai_repositories, repository_fetch, labeled_issues, repo_metrics, regression_table, study_summary,
         category_distribution, closure_tests, repo_correlations, owner_comparison, study_report,
     ],
-    asset_checks=[raw_issue_checks, labeled_issue_checks, repo_metric_checks],
+    asset_checks=[raw_issue_checks, labeled_issue_checks, repo_metric_checks, study_table_checks],
     jobs=[list_repositories_job, fetch_repositories_job, analyze_job],
     schedules=[daily_refresh],
     sensors=[repository_list_sensor, analysis_automation],

@@ -166,3 +166,31 @@ def count_rule(name: str, description: str, actual: int, expected: int) -> RuleO
 
 
 
+
+
+def study_table_rules(summary: pd.DataFrame, categories: pd.DataFrame, tests: pd.DataFrame,
+                      labeled_rows: int) -> list[RuleOutcome]:
+    """The study tables agree with the issues they summarize, and their statistics are in range."""
+    gxe = _gxe()
+    values = summary.set_index("metric")["value"] if len(summary) else pd.Series(dtype=float)
+    issues = int(values.get("issues", 0)) if pd.notna(values.get("issues", 0)) else -1
+    categories = _slim(categories, ["category", "issues", "share", "share_ci_low", "share_ci_high"])
+    tests = _slim(tests, ["feature", "p_value", "p_holm", "cliffs_delta"])
+    key = ("category",)
+    return [
+        count_rule("summary_issues_match", "study_summary's issues = labeled_issues rows", issues, labeled_rows),
+        count_rule("categories_cover_issues", "category counts add up to labeled_issues rows",
+                   int(categories["issues"].sum()) if len(categories) else 0, labeled_rows),
+        expect("category_distribution", categories, "interval_low", "share_ci_low <= share",
+               gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="share", column_B="share_ci_low", or_equal=True,
+                                                           ignore_row_if="either_value_is_missing"), key),
+        expect("category_distribution", categories, "interval_high", "share <= share_ci_high",
+               gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="share_ci_high", column_B="share", or_equal=True,
+                                                           ignore_row_if="either_value_is_missing"), key),
+        *[expect("closure_tests", tests, f"range_{column}", f"{column} within [{low}, 1]",
+                 gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=1), ("feature",))
+          for column, low in (("p_value", 0), ("p_holm", 0), ("cliffs_delta", -1))],
+        expect("closure_tests", tests, "range_holm_not_below_raw", "p_holm >= p_value",
+               gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="p_holm", column_B="p_value", or_equal=True,
+                                                           ignore_row_if="either_value_is_missing"), ("feature",)),
+    ]

@@ -66,7 +66,7 @@ def test_whole_graph_materializes_with_every_check_passing(graph, small_snapshot
     metrics = store.table("repo_metrics")
     assert len(metrics) == len(repos) and metrics["issues"].sum() == len(truth)
     checks = _check_results(instance, result.runs)
-    assert len(checks) == 12 and all(checks.values()), checks
+    assert len(checks) == 16 and all(checks.values()), checks
     regression = store.table("regression_table")
     assert "has_label" in set(regression["term"]) and (regression["n"] > 0).all()
     fetch_runs = [r for r in instance.get_runs() if r.job_name == "fetch_repositories"]

@@ -64,3 +64,22 @@ def test_labeled_and_metric_rules():
     failures = _failures(quality.repo_metric_rules(metrics, labeled_rows=3))
     assert failures == {"close_rate_in_unit_interval": ["o/c"]}
     assert not quality.repo_metric_rules(metrics, labeled_rows=4)[-1].passed
+
+
+def test_study_table_rules_catch_inconsistent_tables():
+    summary = pd.DataFrame({"metric": ["issues", "closed_share"], "value": [10.0, 0.5], "n": [2, 10],
+                            "definition": ["", ""]})
+    categories = pd.DataFrame([
+        {"category": "runtime_error", "issues": 6, "share": 0.6, "share_ci_low": 0.3, "share_ci_high": 0.8},
+        {"category": "data", "issues": 4, "share": 0.4, "share_ci_low": 0.45, "share_ci_high": 0.7},
+    ])
+    tests = pd.DataFrame([
+        {"feature": "has_label", "p_value": 0.01, "p_holm": 0.02, "cliffs_delta": 0.3},
+        {"feature": "has_url", "p_value": 0.2, "p_holm": 0.1, "cliffs_delta": -1.5},
+        {"feature": "label:bug", "p_value": None, "p_holm": None, "cliffs_delta": None},
+    ])
+    assert _failures(quality.study_table_rules(summary, categories, tests, labeled_rows=10)) == {
+        "interval_low": ["data"], "range_cliffs_delta": ["has_url"], "range_holm_not_below_raw": ["has_url"]}
+    failures = _failures(quality.study_table_rules(summary, categories, tests, labeled_rows=12))
+    assert failures["summary_issues_match"] == ["10 rows, expected 12"]
+    assert failures["categories_cover_issues"] == ["10 rows, expected 12"]

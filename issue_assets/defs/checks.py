@@ -92,3 +92,28 @@ def repo_metric_checks(warehouse: WarehouseResource) -> Iterator[dg.AssetCheckRe
         "unique_repo": "one_row_per_repository", "issues_match": "issues_match_labeled_issues",
         "": "rates_in_unit_interval",
     }))
+
+
+STUDY_CHECKS = [
+    ("study_summary", "issues_match_labeled_issues", "the summary's issue count = labeled_issues rows"),
+    ("category_distribution", "categories_cover_every_issue", "category counts add up to labeled_issues rows"),
+    ("category_distribution", "intervals_contain_shares", "share_ci_low <= share <= share_ci_high"),
+    ("closure_tests", "statistics_in_range", "p-values in [0, 1], Holm p >= raw p, Cliff's delta in [-1, 1]"),
+]
+
+
+@dg.multi_asset_check(
+    specs=[dg.AssetCheckSpec(name, asset=asset, description=text, blocking=True) for asset, name, text in STUDY_CHECKS],
+    description="The study tables agree with the issues they summarize; their statistics are in range",
+)
+def study_table_checks(warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
+    store = warehouse.get()
+    labeled_rows = int(store.read("SELECT count(*) AS n FROM labeled_issues")["n"].iloc[0])
+    outcomes = quality.study_table_rules(store.table("study_summary"), store.table("category_distribution"),
+                                         store.table("closure_tests"), labeled_rows)
+    groups = _by_prefix(outcomes, {"summary_": "issues_match_labeled_issues",
+                                   "categories_cover": "categories_cover_every_issue",
+                                   "interval_": "intervals_contain_shares", "range_": "statistics_in_range"})
+    assets = {name: asset for asset, name, _ in STUDY_CHECKS}
+    for name, results in groups.items():
+        yield from _results(assets[name], {name: results})
