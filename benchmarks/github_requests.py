@@ -10,9 +10,10 @@ requests + 3 (repository, labels, contributors).
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
+
+from scale import scale_arguments
 
 from issue_assets.github.client import GitHubClient
 from issue_assets.github.emulator import EmulatorState, GitHubEmulator
@@ -29,11 +30,7 @@ def mine(client: GitHubClient, store: Warehouse, repos: list[str]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repos", type=int, default=576)
-    parser.add_argument("--issues", type=int, default=25000)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
+    args = scale_arguments(__doc__)
     with tempfile.TemporaryDirectory() as scratch:
         generate_snapshot(scratch, args.repos, args.issues, args.seed)
         snaps = read_snapshot(scratch)

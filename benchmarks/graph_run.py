@@ -9,7 +9,6 @@ scratch ISSUE_ASSETS_HOME, twice. Prints wall time per phase and the API work of
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import tempfile
@@ -17,6 +16,7 @@ import time
 from pathlib import Path
 
 import dagster as dg
+from scale import scale_arguments
 
 from issue_assets.github.emulator import EmulatorState, GitHubEmulator
 from issue_assets.github.generator import generate_snapshot
@@ -37,11 +37,7 @@ def _api_totals(instance: dg.DagsterInstance, run_ids: list[str]) -> dict[str, i
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repos", type=int, default=576)
-    parser.add_argument("--issues", type=int, default=25000)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
+    args = scale_arguments(__doc__)
     with tempfile.TemporaryDirectory() as scratch:
         snapshot = Path(scratch) / "snapshot"
         generate_snapshot(snapshot, args.repos, args.issues, args.seed)

@@ -9,7 +9,6 @@ repoDB.csv of the study when ../shared/paper-data is present.
 
 from __future__ import annotations
 
-import argparse
 import resource
 import sys
 import tempfile
@@ -20,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
+from scale import scale_arguments  # noqa: E402
 
 from issue_assets.analysis import study  # noqa: E402
 from issue_assets.analysis.features import issue_features  # noqa: E402
@@ -40,11 +40,7 @@ def _timed(label: str, function, *args):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repos", type=int, default=576)
-    parser.add_argument("--issues", type=int, default=25000)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
+    args = scale_arguments(__doc__)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         generate_snapshot(folder / "snapshot", args.repos, args.issues, args.seed)

@@ -90,6 +90,16 @@ def _cannot_fit(design: Design, events: pd.Series) -> str | None:
     return None
 
 
+def _clusters(labeled: pd.DataFrame, design: Design) -> tuple[np.ndarray, bool, list[str]]:
+    """Repository codes of the model's rows, whether to cluster on them, and the notes so far."""
+    codes = pd.factorize(labeled.loc[design.rows, "repo"])[0]
+    clustered = len(np.unique(codes)) >= 2
+    notes = list(design.notes)
+    if not clustered:
+        notes.append("one repository: model-based (not clustered) standard errors")
+    return codes, clustered, notes
+
+
 def _vif(design: pd.DataFrame) -> list[float]:
     from statsmodels.stats.outliers_influence import variance_inflation_factor
 
@@ -110,11 +120,7 @@ def closure_regression(labeled: pd.DataFrame) -> pd.DataFrame:
     if reason:
         return _failed("logit", reason, len(y), design.excluded)
     x = sm.add_constant(design.x, has_constant="add")
-    codes = pd.factorize(labeled.loc[design.rows, "repo"])[0]
-    clustered = len(np.unique(codes)) >= 2
-    notes = list(design.notes)
-    if not clustered:
-        notes.append("one repository: ordinary (not clustered) standard errors")
+    codes, clustered, notes = _clusters(labeled, design)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -157,11 +163,7 @@ def closure_hazards(labeled: pd.DataFrame) -> pd.DataFrame:
     reason = _cannot_fit(design, e)
     if reason:
         return _failed("cox", reason, len(t), design.excluded)
-    codes = pd.factorize(labeled.loc[design.rows, "repo"])[0]
-    clustered = len(np.unique(codes)) >= 2
-    notes = list(design.notes)
-    if not clustered:
-        notes.append("one repository: model-based (not clustered) standard errors")
+    codes, clustered, notes = _clusters(labeled, design)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
