@@ -19,6 +19,14 @@ def test_wilson_interval_matches_statsmodels(k, n):
     assert high == pytest.approx(expected[1], abs=1e-12)
 
 
+def test_wilson_interval_contains_the_share_exactly_at_the_edges():
+    for n in range(1, 400):
+        for k in (0, 1, n - 1, n):
+            low, high = stats.wilson_interval(k, n)
+            assert 0 <= low <= k / n <= high <= 1
+        assert stats.wilson_interval(0, n)[0] == 0.0 and stats.wilson_interval(n, n)[1] == 1.0
+
+
 def test_wilson_interval_by_hand_and_edges():
     # 0 of 10: upper bound z²/n / (1 + z²/n).
     z2 = stats.Z_95**2

@@ -40,7 +40,11 @@ def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float, flo
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # Exact at the edges (0 of n has lower bound 0, n of n upper bound 1), and never excluding p itself:
+    # rounding would otherwise give bounds like 5.6e-17 and 0.9999999999999999.
+    low = 0.0 if successes == 0 else min(p, centre - half)
+    high = 1.0 if successes == n else max(p, centre + half)
+    return low, high
 
 
 def _clean(values: Sequence[float] | pd.Series | np.ndarray) -> np.ndarray:
