@@ -184,3 +184,28 @@ def test_replicate_command_reports_bad_input(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="--mined-at"):
         main(["replicate", "--repo-db", "x.csv", "--mined-at", "soon", "--out", str(tmp_path)])
+
+
+def test_replicate_keeps_issues_of_repositories_missing_from_repo_db(tmp_path):
+    repo_db = _write(tmp_path / "repoDB.csv", REPO_HEADER, [
+        ["o/r", "P", "academia", "0", "bug", "3", "3", "1", "2", "a", "1", "1", "1", "2"]])
+    rows = [_issue(1), _issue(2), _issue(3, state="open"), _issue(1, Name_Repo="o/elsewhere")]
+    issue_db = _write(tmp_path / "issueDB.csv", [*ISSUE_HEADER, "Sentiment_Title", "Sentiment_Body"], rows)
+    result = replicate(repo_db, issue_db)
+    summary = result.tables["study_summary"].set_index("metric")["value"]
+    assert (summary["repositories"], summary["issues"]) == (2, 4)
+    assert any("not in repoDB.csv" in note and "o/elsewhere" in note for note in result.notes)
+    metrics = result.tables["repo_metrics"].set_index("repo")
+    assert pd.isna(metrics.loc["o/elsewhere", "owner_type"]) and metrics.loc["o/elsewhere", "issues"] == 1
+    owners = result.tables["owner_comparison"].set_index("variable")
+    assert "1 repositories of unknown owner type left out" in owners.loc["issues", "note"]
+
+
+def test_replicate_says_where_issue_rows_and_repo_db_counts_disagree(tmp_path):
+    repo_db = _write(tmp_path / "repoDB.csv", REPO_HEADER, [
+        ["o/r", "P", "academia", "0", "", "3", "5", "1", "4", "a", "1", "4", "1", "4"]])
+    issue_db = _write(tmp_path / "issueDB.csv", [*ISSUE_HEADER, "Sentiment_Title", "Sentiment_Body"],
+                      [_issue(1), _issue(2)])
+    result = replicate(repo_db, issue_db)
+    assert any("different number of issues" in note and "o/r" in note for note in result.notes)
+    assert result.tables["study_summary"].set_index("metric").loc["issues", "value"] == 2
