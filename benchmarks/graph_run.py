@@ -36,6 +36,16 @@ def _api_totals(instance: dg.DagsterInstance, run_ids: list[str]) -> dict[str, i
     return totals
 
 
+def _seconds_per_job(instance: dg.DagsterInstance, run_ids: list[str]) -> str:
+    """Wall seconds spent in each job's runs (start to end of each run, summed)."""
+    seconds: dict[str, float] = {}
+    for run_id in run_ids:
+        stats = instance.get_run_stats(run_id)
+        job = instance.get_run_by_id(run_id).job_name
+        seconds[job] = seconds.get(job, 0.0) + (stats.end_time or 0) - (stats.start_time or 0)
+    return ", ".join(f"{job} {value:.1f} s" for job, value in seconds.items())
+
+
 def main() -> None:
     args = scale_arguments(__doc__)
     with tempfile.TemporaryDirectory() as scratch:
@@ -57,6 +67,7 @@ def main() -> None:
                 print(f"{label}: {elapsed:.1f} s, {len(result.runs)} runs ({len(result.failed_runs)} failed), "
                       f"{api['api_requests']} API requests, {api['api_not_modified']} answered 304, "
                       f"{api['api_rate_limit_points']} rate-limit points")
+                print("  " + _seconds_per_job(instance, result.runs))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of this process: {peak:.0f} MiB")
 
