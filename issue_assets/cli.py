@@ -193,6 +193,23 @@ def cmd_replicate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_classify(args: argparse.Namespace) -> int:
+    """Label issues of a CSV (id,title,body) with the taxonomy."""
+    from issue_assets.analysis.classifier import classify_csv
+
+    started = time.perf_counter()
+    try:
+        counts = classify_csv(args.input, args.output)
+    except ValueError as exc:
+        print(f"issue-assets classify: {exc}", file=sys.stderr)
+        return 1
+    total = int(counts.sum())
+    print(f"wrote {args.output}: {total} issues in {time.perf_counter() - started:.1f} s")
+    for category, count in counts[counts > 0].sort_values(ascending=False).items():
+        print(f"  {category:<22} {count:>8}  {count / total:6.1%}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="issue-assets", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log the client's requests and waits")
@@ -216,6 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     add_fault_options(emulator)
     emulator.set_defaults(func=cmd_emulator)
+
+    classify = sub.add_parser("classify", help="label issues (CSV with id,title,body) with the taxonomy")
+    classify.add_argument("--in", dest="input", required=True, type=Path, help="CSV with columns id,title,body")
+    classify.add_argument("--out", dest="output", required=True, type=Path, help="CSV id,category,confidence")
+    classify.set_defaults(func=cmd_classify)
 
     replicate = sub.add_parser("replicate", help="the study's tables from its replication package (CSV files)")
     replicate.add_argument("--repo-db", required=True, type=Path, help="repoDB.csv: one row per paper's repository")

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import requests
 
@@ -97,3 +98,43 @@ def test_run_reports_a_bad_seed_file(tmp_path, monkeypatch, capsys):
     (tmp_path / "repos.csv").write_text("repo\nnot a repository\n", "utf-8")
     assert main(["run", "--repos", str(tmp_path / "repos.csv")]) == 1
     assert "no usable repository (1 rejected)" in capsys.readouterr().err
+
+
+def test_classify_labels_every_row_in_order(tmp_path, capsys):
+    source = tmp_path / "issues.csv"
+    pd.DataFrame({
+        "id": ["a1", "a2", "a3"],
+        "title": ["RuntimeError: CUDA out of memory", "Where can I download the pretrained model?", ""],
+        "body": ["Traceback (most recent call last):\n  File \"train.py\"", "The link is broken,\nplease fix", ""],
+    }).to_csv(source, index=False)
+    assert main(["classify", "--in", str(source), "--out", str(tmp_path / "labels.csv")]) == 0
+    labels = pd.read_csv(tmp_path / "labels.csv", dtype={"id": str})
+    assert list(labels.columns) == ["id", "category", "confidence"] and list(labels["id"]) == ["a1", "a2", "a3"]
+    assert list(labels["category"]) == ["runtime_error", "model_request", "other"]
+    assert labels["confidence"].between(0, 1).all()
+    assert "3 issues" in capsys.readouterr().out
+
+
+def test_classify_streams_in_chunks_and_accepts_a_missing_body(tmp_path):
+    from issue_assets.analysis.classifier import classify_csv
+
+    source = tmp_path / "issues.csv"
+    pd.DataFrame({"id": range(7), "title": ["ImportError: no module named torch"] * 7}).to_csv(source, index=False)
+    counts = classify_csv(source, tmp_path / "out.csv", chunk_rows=3)
+    out = pd.read_csv(tmp_path / "out.csv")
+    assert list(out["id"]) == list(range(7)) and counts.sum() == 7 and counts["environment"] == 7
+
+
+def test_classify_reports_bad_input_and_leaves_no_partial_output(tmp_path, capsys):
+    missing = tmp_path / "missing_title.csv"
+    missing.write_text("id,body\n1,hello\n")
+    assert main(["classify", "--in", str(missing), "--out", str(tmp_path / "o.csv")]) == 1
+    assert "missing column(s) title" in capsys.readouterr().err and not (tmp_path / "o.csv").exists()
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("id,title,body\n1,caf\xe9,x\n".encode("latin-1"))
+    assert main(["classify", "--in", str(latin), "--out", str(tmp_path / "o.csv")]) == 1
+    assert "UTF-8" in capsys.readouterr().err and not (tmp_path / "o.csv").exists()
+    (tmp_path / "empty.csv").write_text("")
+    assert main(["classify", "--in", str(tmp_path / "empty.csv"), "--out", str(tmp_path / "o.csv")]) == 1
+    assert "empty file" in capsys.readouterr().err
+    assert main(["classify", "--in", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o.csv")]) == 1
