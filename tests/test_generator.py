@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from issue_assets.github.generator import _allocate, generate_snapshot
+from issue_assets.analysis.stats import largest_remainder
+from issue_assets.github.generator import generate_snapshot
 from issue_assets.github.snapshot import SnapshotError, read_snapshot
 from issue_assets.github.texts import CATEGORIES, CATEGORY_WEIGHTS
 from issue_assets.github.times import parse_timestamp
@@ -34,15 +35,15 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
 
 @pytest.mark.parametrize("total,weights", [(10, [1, 0, 3]), (2, [1, 1, 1, 1]), (0, [1, 2]), (1000, [0.1, 5, 0])])
 def test_allocate_is_exact(total, weights):
-    counts = _allocate(total, weights)
+    counts = largest_remainder(total, weights)
     assert sum(counts) == total
     assert all(c == 0 for c, w in zip(counts, weights, strict=True) if w == 0)
 
 
 def test_allocate_places_issues_when_every_weight_is_zero():
     # Small snapshots can draw "no issues" for every repository; the issues asked for still exist.
-    assert _allocate(20, [0.0, 0.0]) == [10, 10]
-    assert _allocate(1, [0.0, 0.0, 0.0]).count(1) == 1
+    assert largest_remainder(20, [0.0, 0.0]) == [10, 10]
+    assert largest_remainder(1, [0.0, 0.0, 0.0]).count(1) == 1
 
 
 @pytest.fixture(scope="module")

@@ -206,3 +206,27 @@ def correlation(x: Sequence[float], y: Sequence[float], method: str) -> Correlat
     test = stats.spearmanr if method == "spearman" else stats.pearsonr
     result = test(pairs["x"], pairs["y"])
     return Correlation(float(result.statistic), float(result.pvalue), n, None)
+
+
+def largest_remainder(total: int, weights: Sequence[float], minimum: int = 1) -> list[int]:
+    """Share ``total`` out in proportion to ``weights`` (largest remainder method). With ``minimum`` 1, each
+    positive weight first gets one while there is enough to go round, and the rest is shared; with 0, the
+    plain (Hamilton) apportionment. All weights zero: shared evenly."""
+    if not weights or total <= 0:
+        return [0] * len(weights)
+    positive = [i for i, w in enumerate(weights) if w > 0]
+    if not positive:  # the total must go somewhere: share it evenly
+        weights, positive = [1.0] * len(weights), list(range(len(weights)))
+    if minimum and total < len(positive):  # not one each: the heaviest weights get one
+        keep = set(sorted(positive, key=lambda i: -weights[i])[:total])
+        return [1 if i in keep else 0 for i in range(len(weights))]
+    base = [minimum if w > 0 else 0 for w in weights]
+    rest = total - sum(base)
+    scale = sum(weights)
+    shares = [rest * w / scale for w in weights]
+    counts = [b + math.floor(s) for b, s in zip(base, shares, strict=True)]
+    leftover = total - sum(counts)
+    order = sorted(range(len(weights)), key=lambda i: -(shares[i] - math.floor(shares[i])))
+    for i in order[:leftover]:
+        counts[i] += 1
+    return counts

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from issue_assets.analysis.stats import largest_remainder
 from issue_assets.github import objects
 from issue_assets.github.snapshot import RepoSnapshot, write_repo
 from issue_assets.github.texts import CATEGORY_WEIGHTS, issue_text, pull_request_text
@@ -69,28 +70,6 @@ class _Item:
     reopened: datetime | None = None
 
 
-def _allocate(total: int, weights: list[float]) -> list[int]:
-    """Share ``total`` out in proportion to ``weights`` (largest remainder), each positive weight ≥ 1."""
-    if not weights or total <= 0:
-        return [0] * len(weights)
-    positive = [i for i, w in enumerate(weights) if w > 0]
-    if not positive:  # the issues must go somewhere: share them evenly
-        weights, positive = [1.0] * len(weights), list(range(len(weights)))
-    if total < len(positive):  # fewer issues than repositories: keep the heaviest ones
-        keep = set(sorted(positive, key=lambda i: -weights[i])[:total])
-        return [1 if i in keep else 0 for i in range(len(weights))]
-    base = [1 if w > 0 else 0 for w in weights]
-    rest = total - sum(base)
-    scale = sum(weights)
-    shares = [rest * w / scale for w in weights]
-    counts = [b + math.floor(s) for b, s in zip(base, shares, strict=True)]
-    leftover = total - sum(counts)
-    order = sorted(range(len(weights)), key=lambda i: -(shares[i] - math.floor(shares[i])))
-    for i in order[:leftover]:
-        counts[i] += 1
-    return counts
-
-
 def _repo_names(rng: random.Random, n: int) -> list[tuple[str, str]]:
     """(full name, owner type) pairs, unique."""
     names: list[tuple[str, str]] = []
@@ -129,7 +108,7 @@ def generate_snapshot(out: str | Path, repos: int, issues: int, seed: int, now: 
     out.mkdir(parents=True, exist_ok=True)
     names = _repo_names(rng, repos)
     weights = [0.0 if rng.random() < 0.2 else math.exp(rng.gauss(0, 1.7)) for _ in names]
-    counts = _allocate(issues, weights)
+    counts = largest_remainder(issues, weights)
     categories = list(CATEGORY_WEIGHTS)
     category_weights = list(CATEGORY_WEIGHTS.values())
     truth_rows: list[tuple[str, int, str, str]] = []
