@@ -53,10 +53,11 @@ def test_stratified_sample_is_proportional_reproducible_and_without_repeats():
     assert len(stratified_sample(issues, 5000)) == len(issues)
 
 
-def test_coding_sheet_leaves_the_code_empty_and_shows_the_guess():
+def test_coding_sheet_leaves_the_code_empty_and_hides_the_guess():
     sheet = coding_sheet(_issues().head(3).assign(html_url="https://github.com/o/r/issues/1"))
-    assert list(sheet.columns) == ["id", "repo", "number", "url", "predicted", "title", "body", "category", "note"]
-    assert (sheet["category"] == "").all() and (sheet["predicted"] == "runtime_error").all()
+    assert list(sheet.columns) == ["id", "repo", "number", "url", "title", "body", "category", "note"]
+    assert (sheet["category"] == "").all() and sheet["id"].tolist() == ["o/r#0", "o/r#1", "o/r#2"]
+    assert "runtime_error" not in sheet.to_csv()
 
 
 def test_read_codes_validates_and_skips_uncoded_rows(tmp_path):
@@ -95,3 +96,32 @@ def test_agreement_edges():
     assert partial.n == 2
     assert [landis_koch(k) for k in (-0.1, 0.1, 0.3, 0.5, 0.7, 0.9)] == [
         "poor", "slight", "fair", "moderate", "substantial", "almost perfect"]
+
+
+def test_write_sheets_never_overwrites_codes(tmp_path):
+    from issue_assets.analysis.annotation import write_sheets
+
+    sample = _issues().head(4).assign(confidence=0.5)
+    paths = write_sheets(sample, tmp_path)
+    assert sorted(p.name for p in paths) == ["coder_a.csv", "coder_b.csv", "sample.csv"]
+    sheet = pd.read_csv(tmp_path / "coder_a.csv", dtype=str, keep_default_na=False)
+    sheet.loc[0, "category"] = "data"
+    sheet.to_csv(tmp_path / "coder_a.csv", index=False)
+    with pytest.raises(CodingError, match="already holds 1 codes"):
+        write_sheets(sample, tmp_path)
+    assert read_codes(tmp_path / "coder_a.csv")["category"].tolist() == ["data"]
+
+
+def test_agreement_table_between_coders_and_with_the_classifier():
+    from issue_assets.analysis.annotation import agreement_table
+
+    ids = [f"o/r#{i}" for i in range(6)]
+    a = pd.DataFrame({"id": ids, "category": ["data", "data", "code_bug", "code_bug", "data", "other"]})
+    b = pd.DataFrame({"id": ids[:5], "category": ["data", "data", "code_bug", "data", "data"]})
+    predicted = pd.Series(["data", "code_bug", "code_bug", "code_bug", "data", "other"], index=ids)
+    table = agreement_table({"coder_a": a, "coder_b": b}, predicted).set_index("pair")
+    assert list(table.index) == ["coder_a vs coder_b", "coder_a vs classifier", "coder_b vs classifier",
+                                 "consensus vs classifier"]
+    assert table.loc["coder_a vs coder_b", "n"] == 5 and table.loc["coder_a vs coder_b", "observed"] == 0.8
+    assert table.loc["coder_a vs classifier", "n"] == 6
+    assert table.loc["consensus vs classifier", "n"] == 4  # the four issues both coders coded alike

@@ -248,3 +248,30 @@ def test_concurrent_backfill_runs_never_fail_on_the_duckdb_lock(tmp_path, monkey
     stored = Warehouse(home / "warehouse.duckdb").read("SELECT DISTINCT repo FROM repo_metadata")
     assert set(stored["repo"]) == set(keys)
     assert len(Warehouse(home / "warehouse.duckdb").table("raw_issues")) == len(_truth(small_snapshot))
+
+
+def test_annotation_sample_and_agreement_from_coded_sheets(graph, small_snapshot):
+    from issue_assets.defs.annotation import annotation_agreement, annotation_folder, annotation_sample
+
+    _, instance, store = graph
+    assert materialize_all(instance).success
+    resources = {"warehouse": WarehouseResource()}
+    config = {"ops": {"annotation_sample": {"config": {"confidence": 0.95, "margin": 0.1, "seed": 2}}}}
+    result = dg.materialize([annotation_sample], instance=instance, resources=resources, run_config=config)
+    metadata = result.asset_materializations_for_node("annotation_sample")[0].metadata
+    # 600 issues at 95% ± 10%: 96.04 / (1 + 95.04 / 600) = 82.9 -> 83.
+    assert metadata["population"].value == 600 and metadata["sample_size"].value == 83
+    folder = annotation_folder()
+    truth = {f"{r['repo']}#{r['number']}": r["category"] for r in _truth(small_snapshot)}
+    for coder, disagree_every in (("coder_a", 0), ("coder_b", 4)):
+        sheet = pd.read_csv(folder / f"{coder}.csv", dtype=str, keep_default_na=False)
+        sheet["category"] = [("other" if disagree_every and i % disagree_every == 0 else truth[issue])
+                             for i, issue in enumerate(sheet["id"])]
+        sheet.to_csv(folder / f"{coder}.csv", index=False)
+    # A second draw would overwrite codes: it fails and leaves them.
+    again = dg.materialize([annotation_sample], instance=instance, resources=resources, raise_on_error=False)
+    assert not again.success and len(pd.read_csv(folder / "coder_a.csv")["category"].dropna()) == 83
+    dg.materialize([annotation_agreement], instance=instance, resources=resources)
+    table = store.table("annotation_agreement").set_index("pair")
+    assert table.loc["coder_a vs coder_b", "n"] == 83 and 0.5 < table.loc["coder_a vs coder_b", "kappa"] < 0.95
+    assert table.loc["coder_a vs classifier", "n"] == 83 and table.loc["coder_a vs classifier", "kappa"] > 0.3

@@ -27,7 +27,7 @@ import pandas as pd
 from issue_assets.analysis.stats import Z_95, largest_remainder
 from issue_assets.github.texts import CATEGORIES
 
-SHEET_COLUMNS = ["id", "repo", "number", "url", "predicted", "title", "body", "category", "note"]
+SHEET_COLUMNS = ["id", "repo", "number", "url", "title", "body", "category", "note"]
 CODERS = ("coder_a", "coder_b")
 _Z = {0.90: 1.6448536269514722, 0.95: Z_95, 0.99: 2.5758293035489004}
 
@@ -77,13 +77,17 @@ def stratified_sample(frame: pd.DataFrame, size: int, stratum: str = "category",
     return pd.concat(picked).sort_index() if picked else frame.iloc[0:0]
 
 
+def issue_ids(frame: pd.DataFrame) -> pd.Series:
+    """The id coders and the classifier share: ``owner/name#number``."""
+    return frame["repo"].astype(str) + "#" + frame["number"].astype(str)
+
+
 def coding_sheet(sample: pd.DataFrame) -> pd.DataFrame:
-    """The sheet a coder fills in: the issue, the classifier's guess, and empty ``category``/``note``."""
+    """The sheet a coder fills in: the issue and empty ``category``/``note``. The classifier's guess is
+    not on it: coders who see it tend to agree with it (anchoring)."""
     sheet = pd.DataFrame({
-        "id": sample["id"].astype(str) if "id" in sample else sample["repo"] + "#" + sample["number"].astype(str),
-        "repo": sample.get("repo"), "number": sample.get("number"), "url": sample.get("html_url"),
-        "predicted": sample.get("category"), "title": sample.get("title"), "body": sample.get("body"),
-        "category": "", "note": "",
+        "id": issue_ids(sample), "repo": sample["repo"], "number": sample["number"], "url": sample.get("html_url"),
+        "title": sample.get("title"), "body": sample.get("body"), "category": "", "note": "",
     })
     return sheet.reindex(columns=SHEET_COLUMNS).reset_index(drop=True)
 
@@ -151,3 +155,50 @@ def agreement(first: Sequence[str], second: Sequence[str]) -> Agreement:
     result = cohens_kappa(table.to_numpy())
     kappa = float(result.kappa)
     return Agreement(n, observed, kappa, float(result.kappa_low), float(result.kappa_upp), landis_koch(kappa))
+
+
+def write_sheets(sample: pd.DataFrame, folder: str | Path, coders: Sequence[str] = CODERS) -> list[Path]:
+    """One blank sheet per coder (same issues) and ``sample.csv`` (id, the classifier's category and
+    confidence, for the agreement later). Refuses to overwrite a sheet that already holds codes."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for coder in coders:
+        existing = folder / f"{coder}.csv"
+        if existing.exists() and len(read_codes(existing)):
+            raise CodingError(f"{existing} already holds {len(read_codes(existing))} codes: move it away (or code "
+                              "into it) before drawing a new sample")
+    sheet = coding_sheet(sample)
+    written = []
+    for coder in coders:
+        path = folder / f"{coder}.csv"
+        sheet.to_csv(path, index=False)
+        written.append(path)
+    key = pd.DataFrame({"id": issue_ids(sample), "predicted": sample.get("category"),
+                        "confidence": sample.get("confidence")})
+    key.to_csv(folder / "sample.csv", index=False)
+    return [*written, folder / "sample.csv"]
+
+
+AGREEMENT_COLUMNS = ["pair", "n", "observed", "kappa", "ci_low", "ci_high", "strength"]
+
+
+def agreement_table(codes: dict[str, pd.DataFrame], predicted: pd.Series) -> pd.DataFrame:
+    """Kappa between every two coders, each coder and the classifier, and the coders' consensus (the
+    issues they coded alike) and the classifier. ``predicted`` maps id to the classifier's category."""
+    rows = []
+    names = list(codes)
+    by_id = {name: frame.set_index("id")["category"] for name, frame in codes.items()}
+    for i, first in enumerate(names):
+        for second in names[i + 1:]:
+            both = by_id[first].index.intersection(by_id[second].index)
+            rows.append({"pair": f"{first} vs {second}",
+                         **agreement(by_id[first][both], by_id[second][both]).as_row()})
+    for name in names:
+        both = by_id[name].index.intersection(predicted.index)
+        rows.append({"pair": f"{name} vs classifier", **agreement(by_id[name][both], predicted[both]).as_row()})
+    if len(names) >= 2:
+        joined = pd.concat([by_id[name] for name in names], axis=1, join="inner")
+        consensus = joined[joined.nunique(axis=1) == 1].iloc[:, 0]
+        both = consensus.index.intersection(predicted.index)
+        rows.append({"pair": "consensus vs classifier", **agreement(consensus[both], predicted[both]).as_row()})
+    return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
