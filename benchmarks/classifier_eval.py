@@ -1,0 +1,59 @@
+"""The issue classifier against the hand-coded development set (annotations/issue_texts_codes.csv).
+
+    .venv/bin/python benchmarks/classifier_eval.py [--split dev|heldout|both]
+
+The codes (ids and categories only) live in the repository; the texts are read from
+../shared/paper-data/issue_texts.csv. Tune on `dev`; `heldout` is for the reported numbers only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from issue_assets.analysis.classifier import classify_frame  # noqa: E402
+from issue_assets.analysis.evaluation import evaluate  # noqa: E402
+
+CODES = ROOT / "annotations" / "issue_texts_codes.csv"
+TEXTS = ROOT.parent / "shared" / "paper-data" / "issue_texts.csv"
+
+
+def coded_texts() -> pd.DataFrame:
+    if not TEXTS.exists():
+        raise SystemExit(f"{TEXTS} is absent: the evaluation needs the project's shared/ folder beside the repository")
+    codes = pd.read_csv(CODES, dtype=str)
+    texts = pd.read_csv(TEXTS, dtype=str, keep_default_na=False)
+    joined = codes.merge(texts.rename(columns={"Identity_Global": "id", "Title": "title", "Body": "body"})[
+        ["id", "title", "body"]], on="id", how="left", validate="one_to_one")
+    missing = joined["title"].isna().sum()
+    if missing:
+        raise SystemExit(f"{missing} coded ids have no text in {TEXTS}")
+    return joined
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--split", choices=("dev", "heldout", "both"), default="dev")
+    args = parser.parse_args()
+    data = coded_texts()
+    splits = ["dev", "heldout"] if args.split == "both" else [args.split]
+    for split in splits:
+        part = data[data["split"] == split].reset_index(drop=True)
+        started = time.perf_counter()
+        predicted = classify_frame(part)["category"]
+        seconds = time.perf_counter() - started
+        result = evaluate(part["category"], predicted)
+        print(f"\n== {split}: {result.summary()} ({seconds * 1000 / len(part):.1f} ms per issue)")
+        print(result.per_class.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+        print(result.confusion.to_string())
+
+
+if __name__ == "__main__":
+    main()
