@@ -124,7 +124,8 @@ def _score(text: str, weight: float, scores: dict[str, float], hits: dict[str, l
                 hits[category].append(pattern.pattern[:40])
 
 
-def classify_issue(title: str | None, body: str | None) -> Label:
+def rule_scores(title: str | None, body: str | None) -> tuple[dict[str, float], dict[str, list[str]]]:
+    """The codebook rules' score of each category, and the patterns that matched (the evidence)."""
     title = title or ""
     prose, code = split_code(body or "")
     scores = dict.fromkeys(CATEGORIES, 0.0)
@@ -140,6 +141,12 @@ def classify_issue(title: str | None, body: str | None) -> Label:
     # Rule 4: out-of-memory with an error message is a crash; without one, a resources question.
     if scores["performance"] > 0 and _ERROR_CONTEXT.search(text) and re.search(r"out of memory|\boom\b", text, re.I):
         scores["runtime_error"] += scores["performance"] * 0.5
+    return scores, hits
+
+
+def classify_issue(title: str | None, body: str | None) -> Label:
+    title = title or ""
+    scores, hits = rule_scores(title, body)
     total = sum(scores.values())
     if total <= 0:
         return Label("other", 0.0, "")
