@@ -1,4 +1,4 @@
-"""The issue classifier against the hand-coded development set (annotations/issue_texts_codes.csv).
+"""The issue classifier against the hand-coded development set (annotations/hand_codes.csv).
 
     .venv/bin/python benchmarks/classifier_eval.py [--split dev|heldout|both]
 
@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from issue_assets.analysis.classifier import classify_frame  # noqa: E402
 from issue_assets.analysis.evaluation import evaluate  # noqa: E402
 
-CODES = ROOT / "annotations" / "issue_texts_codes.csv"
+CODES = ROOT / "annotations" / "hand_codes.csv"
 TEXTS = ROOT.parent / "shared" / "paper-data" / "issue_texts.csv"
 
 

@@ -125,3 +125,19 @@ def test_agreement_table_between_coders_and_with_the_classifier():
     assert table.loc["coder_a vs coder_b", "n"] == 5 and table.loc["coder_a vs coder_b", "observed"] == 0.8
     assert table.loc["coder_a vs classifier", "n"] == 6
     assert table.loc["consensus vs classifier", "n"] == 4  # the four issues both coders coded alike
+
+
+def test_hand_codes_are_taxonomy_ids_with_the_documented_split():
+    import hashlib
+    from pathlib import Path
+
+    from issue_assets.github.texts import CATEGORIES
+
+    codes = pd.read_csv(Path(__file__).resolve().parents[1] / "annotations" / "hand_codes.csv", dtype=str)
+    assert list(codes.columns) == ["id", "repo", "number", "category", "split"]
+    assert codes["id"].is_unique and set(codes["category"]) <= set(CATEGORIES)
+    digests = codes["id"].map(lambda i: hashlib.sha1(i.encode()).hexdigest())
+    # The sample is a prefix of the SHA-1 order, and held-out means a last hex digit of 0-4.
+    assert digests.tolist() == sorted(digests)
+    expected = digests.str[-1].map(lambda c: "heldout" if int(c, 16) < 5 else "dev")
+    assert (codes["split"] == expected).all()
