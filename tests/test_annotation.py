@@ -137,7 +137,7 @@ def test_hand_codes_are_taxonomy_ids_with_the_documented_split():
     assert list(codes.columns) == ["id", "repo", "number", "category", "split"]
     assert codes["id"].is_unique and set(codes["category"]) <= set(CATEGORIES)
     digests = codes["id"].map(lambda i: hashlib.sha1(i.encode()).hexdigest())
-    # The sample is a prefix of the SHA-1 order, and held-out means a last hex digit of 0-4.
+    # Coded in SHA-1 order (the sample is a prefix of it); held-out means a last hex digit of 0-4.
     assert digests.tolist() == sorted(digests)
     expected = digests.str[-1].map(lambda c: "heldout" if int(c, 16) < 5 else "dev")
     assert (codes["split"] == expected).all()
