@@ -275,3 +275,18 @@ def test_fast_cox_score_residuals_and_sandwich_match_statsmodels():
     assert score_residuals(time, event, x, result.params) == pytest.approx(expected, abs=1e-10)
     covariance = clustered_covariance(model.hessian(result.params), expected, groups)
     assert covariance == pytest.approx(model.robust_covariance(result.params), rel=1e-9)
+
+
+@pytest.mark.parametrize(("title", "body", "expected"), [
+    ("训练过程中报错异常退出", "", "runtime_error"),
+    ("如何在自己的数据集上训练", "", "unclear_instructions"),
+    ("安装paddlepaddle-gpu时编译失败", "", "environment"),
+    ("复现论文结果精度低", "", "reproducibility"),
+    ("为什么要在sigmoid之前乘0.01", "", "method_question"),
+    ("请问可以提供预训练模型吗", "", "model_request"),
+    ("推理速度很慢", "", "performance"),
+    ("Any plans to support ViTDet?", "", "feature_request"),
+    ("Could you share the training code?", "", "code_release"),
+])
+def test_rules_read_chinese_and_common_english_phrasings(title, body, expected):
+    assert classify_issue(title, body).category == expected

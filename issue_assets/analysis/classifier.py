@@ -26,18 +26,21 @@ BODY_WEIGHT = 1.0
 
 _RULES: dict[str, list[tuple[str, float]]] = {
     "runtime_error": [
+        (r"出错|异常退出|崩溃|运行失败|训练失败|失败", 1.5),
         (r"\btraceback\b", 3), (r"\b\w*(error|exception)\b", 1.5), (r"\bcuda (error|out of memory)\b", 2),
         (r"\bout of memory\b|\boom\b", 1.5), (r"\bsize mismatch\b|\bshape mismatch\b|\bshapes? .{0,30}mismatch", 2),
         (r"\bcrash(es|ed|ing)?\b|\bsegmentation fault\b|\bcore dumped\b", 2), (r"\bfails? (to run|when)\b", 1),
         (r"\bassert(ion)?\b", 1), (r"\bnan (loss|error)\b", 1), (r"\bkilled\b", 1), (r"报错|错误", 2),
     ],
     "unclear_instructions": [
+        (r"怎样|如何使用|怎么用|请问.{0,10}(怎么|如何)|在哪里?(修改|设置)", 1.5),
         (r"\bhow (to|do|can|should)\b", 2), (r"\b(usage|use it|apply it|run it)\b", 1),
         (r"\bown (data|images?|dataset|video)\b", 1.5), (r"\bwhich (arguments?|config|command|script)\b", 2),
         (r"\b(inference|demo|test) on\b", 1), (r"\bcommand\b", 0.5), (r"\bguide\b|\bsteps?\b", 0.5),
         (r"如何|怎么", 2),
     ],
     "environment": [
+        (r"安装|编译|依赖|环境配置|版本不(一致|兼容)|链接错误", 2),
         (r"\b(pip|conda|install(ing|ation|ed)?|setup\.py|requirements(\.txt)?)\b", 2),
         (r"\b(importerror|modulenotfounderror|no module named)\b", 3), (r"\bcompil(e|ing|ation)\b", 2),
         (r"\b(cuda|cudnn|gcc|nvcc|driver) version\b|\bversion of (torch|pytorch|tensorflow|cuda)\b", 2),
@@ -45,12 +48,16 @@ _RULES: dict[str, list[tuple[str, float]]] = {
         (r"\bdependenc(y|ies)\b|\bversions?\b", 1), (r"\bextension\b|\bwheel\b", 1),
     ],
     "reproducibility": [
+        (r"复现|效果(差|不好|不佳|很差)|精度(低|下降|不高)|不收敛|检测不(出|到)|没有检测框|ap(值)?为0", 2.5),
         (r"\breproduc(e|ed|ing|tion|ibility)\b", 3), (r"\b(lower|worse|different|higher) (than|results?|accuracy)\b", 2),
         (r"\b(accuracy|map|miou|f1|bleu|fid|psnr|ap50?|auc)\b", 1), (r"\bin the paper\b|\breported\b", 1.5),
         (r"\bdoes(n't| not) converge\b|\bnot converg|\bloss (is |stays )?(flat|not decreas|explod)", 3),
         (r"\bresults?\b", 1), (r"\bperformance gap\b|\bcan(not|'t) (get|achieve|reach)\b", 1.5),
     ],
     "method_question": [
+        (r"\b(i (don't|do not|can't|cannot) understand|confus(ed|ing)|could you (please )?explain|what is the (purpose|role|reason)|is (it|this) (correct|right) that)\b", 2),
+        (r"\bin (your|the) paper\b", 1.5),
+        (r"为什么|为何|原理|含义|意义|论文中|区别", 2),
         (r"\bwhy (do|does|did|is|are|use)\b", 2), (r"\b(equation|eq\.|formula|theory|theorem|loss function)\b", 2),
         (r"\b(paper|method|implementation) (and|vs\.?|versus) (code|paper|implementation)\b", 2),
         (r"\bmeaning of\b|\bwhat (is|does) (the )?\w+ (mean|stand|do)\b", 2), (r"\bhyper-?parameters?\b", 1),
@@ -58,10 +65,12 @@ _RULES: dict[str, list[tuple[str, float]]] = {
         (r"\bdifference between\b", 1.5),
     ],
     "model_request": [
+        (r"预训练(模型|权重)?|权重文件|模型下载", 2.5),
         (r"\bpre-?trained\b", 2.5), (r"\b(checkpoints?|weights?|\.pth|\.ckpt|\.pt\b|model files?)\b", 2.5),
         (r"\b(release|share|provide|upload)\b.{0,30}\b(models?|weights?|checkpoints?)\b", 3),
     ],
     "data": [
+        (r"数据集|标注|数据格式|数据准备", 2),
         (r"\bdatasets?\b", 2), (r"\b(annotations?|splits?|preprocess(ing|ed)?|data ?loader)\b", 1.5),
         (r"\b(imagenet|coco|cifar|cityscapes|kitti|scannet|squad|glue|nuscenes|shapenet|celeba|voc|ade20k)\b", 1.5),
         (r"\bdata (link|download|format|preparation)\b|\bdownload (the )?data\b", 2.5), (r"\b\.json|\.csv|\.h5\b", 0.5),
@@ -71,21 +80,28 @@ _RULES: dict[str, list[tuple[str, float]]] = {
         (r"\b(line \d+|off-by-one|logic error)\b", 1.5), (r"\b(ci|tests?) (fail|is failing|are failing)\b|\bflaky\b", 2),
     ],
     "feature_request": [
+        (r"\bany plans?\b|\bplan to (support|add|implement)\b|\bwill you (support|add|consider)\b|\bwould be (great|nice|helpful)\b", 2.5),
+        (r"🚀|\bthe feature\b", 2), (r"\b(add|adding|implement(ing)?)\b", 1),
+        (r"是否支持|能否支持|希望(能|可以)?(增加|添加|支持)|建议(增加|添加)|需求描述", 2.5),
         (r"\b(feature request|support for|add support|please add|would be nice|could you add)\b", 3),
         (r"\b(port|version) (to|for|in) (pytorch|tensorflow|jax|keras|paddle|onnx|tflite)\b", 3),
         (r"\b(pytorch|tensorflow|jax|keras) (version|implementation|port)\b", 2.5), (r"\brefactor", 2),
         (r"\bnew (option|feature|api|model|dataset)\b|\benhancement\b", 2), (r"\bonnx|tensorrt|colab\b", 1),
     ],
     "performance": [
+        (r"速度|很慢|太慢|显存|内存占用|耗时|推理时间", 2.5),
         (r"\b(slow|speed|faster|fps|latency|throughput)\b", 2.5), (r"\b(gpu )?memory (usage|consumption|needed|required)\b", 3),
         (r"\bhow (long|much time|many gpus?)\b|\btraining time\b", 3), (r"\bmulti-?gpu\b|\bdistributed\b", 1.5),
         (r"\b(hardware|gpus?)\b", 0.5), (r"\breduce (the )?memory\b", 3),
     ],
     "documentation": [
+        (r"文档|教程|链接(失效|无效|打不开)", 2.5),
         (r"\b(readme|documentation|docs?|tutorial)\b", 2.5), (r"\bbroken link\b|\blink (is )?(broken|dead|invalid)\b", 2),
         (r"\b(licen[cs]e|citation|cite|bibtex)\b", 3), (r"\boutdated\b|\bout of date\b", 1.5),
     ],
     "code_release": [
+        (r"\b(training|train|evaluation|source|full) code\b", 2.5), (r"\bcode (for|of) (the|this|training|experiments?)\b", 1.5),
+        (r"开源|训练代码|代码(什么时候|何时)", 2.5),
         (r"\b(release|publish|open[- ]source|upload)\b.{0,30}\bcode\b", 3), (r"\bcode (release|availability)\b", 3),
         (r"\bwhen will\b", 2), (r"\b(missing|not found|can't find|cannot find|where is)\b.{0,40}\b(script|file|module|code)\b", 2.5),
         (r"\bcoming soon\b|\bnot (yet )?released\b", 2),
