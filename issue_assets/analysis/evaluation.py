@@ -57,3 +57,22 @@ def evaluate(truth: Sequence[str], predicted: Sequence[str]) -> Evaluation:
         macro_f1=float(f1_score(truth, predicted, labels=present, average="macro", zero_division=0)),
         kappa=float(cohen_kappa_score(truth, predicted)), per_class=per_class, confusion=confusion,
     )
+
+
+def calibration_error(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> float:
+    """Expected calibration error: the mean |accuracy - confidence| over equal-width confidence bins,
+    weighted by the share of predictions in each bin (0 is perfectly calibrated)."""
+    import numpy as np
+
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray(correct, dtype=float)
+    if not len(confidence):
+        return float("nan")
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    error = 0.0
+    for b in range(bins):
+        members = which == b
+        if members.any():
+            error += members.mean() * abs(correct[members].mean() - confidence[members].mean())
+    return float(error)
