@@ -81,3 +81,22 @@ def test_calibration_error_by_hand():
     # Two bins: confidence 0.9 right 1 of 2 times (gap 0.4), confidence 0.3 right 0 of 2 times (gap 0.3).
     assert calibration_error([0.9, 0.9, 0.3, 0.3], [True, False, False, False]) == pytest.approx(0.35)
     assert calibration_error([0.8] * 10, [True] * 8 + [False] * 2) == pytest.approx(0.0)
+
+
+def test_shipped_model_labels_frames_and_keeps_the_codebook_rule_for_empty_issues():
+    import pandas as pd
+
+    from issue_assets.analysis.classifier import DEFAULT_MODEL, classify_frame, classify_issue, default_model
+
+    assert DEFAULT_MODEL.exists(), "the package ships issue_classifier.npz (scripts/train_classifier.py)"
+    assert sorted(default_model().classes) == sorted(CATEGORY_WEIGHTS)
+    frame = pd.DataFrame({"title": ["RuntimeError: CUDA out of memory when training", "", ""],
+                          "body": ["Traceback (most recent call last):\n  File train.py", None, "```\nx = 1\n```"]})
+    labels = classify_frame(frame)
+    assert labels["category"].tolist()[1:] == ["other", "other"]
+    assert labels.loc[0, "category"] == "runtime_error" and labels.loc[0, "evidence"].startswith("model p=")
+    assert 0 < labels.loc[0, "confidence"] <= 1
+    rules = classify_frame(frame, method="rules")
+    assert rules.loc[0, "category"] == classify_issue(frame.loc[0, "title"], frame.loc[0, "body"]).category
+    with pytest.raises(ValueError, match="method"):
+        classify_frame(frame, method="bert")

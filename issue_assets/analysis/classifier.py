@@ -6,7 +6,12 @@ Each category has patterns with weights; the title counts three times as much as
 decides"), code blocks only feed the error and environment signals, and the codebook's hard-case
 rules are applied after scoring. ``confidence`` is the winning category's share of all scores
 (0 when nothing matched: ``other``). ``evidence`` names the patterns that fired, so every label
-can be checked by a reader. It is a baseline to be replaced by a trained model.
+can be checked by a reader.
+
+``classify_frame`` labels with the learned classifier shipped in ``models/issue_classifier.npz``
+(``learned.py``: these rules' scores are among its features) and falls back to the rules alone when
+the package has no model. An issue without any word (empty, or code only) is ``other`` either way,
+as the codebook says.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -163,6 +169,10 @@ def rule_scores(title: str | None, body: str | None) -> tuple[dict[str, float], 
 def classify_issue(title: str | None, body: str | None) -> Label:
     title = title or ""
     scores, hits = rule_scores(title, body)
+    return _label(title, scores, hits)
+
+
+def _label(title: str, scores: dict[str, float], hits: dict[str, list[str]]) -> Label:
     total = sum(scores.values())
     if total <= 0:
         return Label("other", 0.0, "")
@@ -177,14 +187,47 @@ def classify_issue(title: str | None, body: str | None) -> Label:
     return Label(best, round(scores[best] / total, 4), "; ".join(hits[best][:4]))
 
 
-def classify_frame(frame: pd.DataFrame, title: str = "title", body: str = "body") -> pd.DataFrame:
-    """``category``, ``confidence`` and ``evidence`` for each row of ``frame`` (same index)."""
-    labels = [classify_issue(t, b) for t, b in zip(frame[title], frame[body], strict=True)]
-    return pd.DataFrame(
-        {"category": [x.category for x in labels], "confidence": [x.confidence for x in labels],
-         "evidence": [x.evidence for x in labels]},
-        index=frame.index,
-    )
+DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "issue_classifier.npz"
+_WORD = re.compile(r"\w", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def default_model():
+    """The shipped learned classifier, or None when the package holds none."""
+    if not DEFAULT_MODEL.exists():
+        return None
+    from issue_assets.analysis.learned import LearnedClassifier
+
+    return LearnedClassifier.load(DEFAULT_MODEL)
+
+
+def classify_frame(frame: pd.DataFrame, title: str = "title", body: str = "body",
+                   method: str = "default") -> pd.DataFrame:
+    """``category``, ``confidence`` and ``evidence`` for each row of ``frame`` (same index).
+
+    ``method``: ``default`` (the shipped learned model, else the rules) or ``rules``."""
+    if method not in ("default", "rules"):
+        raise ValueError(f"method must be 'default' or 'rules', got {method!r}")
+    titles = frame[title].fillna("").astype(str).tolist()
+    bodies = frame[body].fillna("").astype(str).tolist()
+    scored = [rule_scores(t, b) for t, b in zip(titles, bodies, strict=True)]
+    labels = [_label(t, scores, hits) for t, (scores, hits) in zip(titles, scored, strict=True)]
+    categories = [x.category for x in labels]
+    confidence = [x.confidence for x in labels]
+    evidence = [x.evidence for x in labels]
+    model = default_model() if method == "default" else None
+    if model is not None and titles:
+        from issue_assets.analysis.learned import rule_rows
+
+        predicted, probability = model.predict(titles, bodies, rule_rows([scores for scores, _ in scored]))
+        for i, (rule, t, b) in enumerate(zip(labels, titles, bodies, strict=True)):
+            if not _WORD.search(t) and not split_code(b)[0].strip():
+                categories[i], confidence[i], evidence[i] = "other", 1.0, "no words: other by the codebook"
+                continue
+            categories[i], confidence[i] = predicted[i], round(float(probability[i]), 4)
+            evidence[i] = f"model p={confidence[i]:.2f}; rules: {rule.category}" + (
+                f" ({rule.evidence})" if rule.evidence else "")
+    return pd.DataFrame({"category": categories, "confidence": confidence, "evidence": evidence}, index=frame.index)
 
 
 CLASSIFY_INPUT = ("id", "title")  # body is optional: an issue may have none

@@ -42,9 +42,13 @@ def document(title: str | None, body: str | None) -> str:
     return " ".join([title] * TITLE_REPEATS) + "\n" + prose[:BODY_CHARACTERS]
 
 
+def rule_rows(scores: Sequence[dict[str, float]]) -> np.ndarray:
+    """The rule features of issues whose ``rule_scores`` are already known."""
+    return np.log1p(np.array([[s[c] for c in CATEGORIES] for s in scores], dtype=float).reshape(-1, len(CATEGORIES)))
+
+
 def rule_features(titles: Sequence[str], bodies: Sequence[str]) -> np.ndarray:
-    return np.log1p(np.array([[rule_scores(t, b)[0][c] for c in CATEGORIES]
-                              for t, b in zip(titles, bodies, strict=True)], dtype=float).reshape(-1, len(CATEGORIES)))
+    return rule_rows([rule_scores(t, b)[0] for t, b in zip(titles, bodies, strict=True)])
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:
@@ -62,22 +66,26 @@ class LearnedClassifier:
     classes: list[str]
     temperature: float = 1.0
 
-    def scores(self, titles: Sequence[str], bodies: Sequence[str]) -> np.ndarray:
+    def scores(self, titles: Sequence[str], bodies: Sequence[str], rules: np.ndarray | None = None) -> np.ndarray:
+        """Decision scores (issues, classes); ``rules``: precomputed ``rule_features`` of the same issues."""
         from scipy import sparse
 
         docs = [document(t, b) for t, b in zip(titles, bodies, strict=True)]
+        rules = rule_features(titles, bodies) if rules is None else rules
         features = sparse.hstack([self.word.transform(docs), self.char.transform(docs),
-                                  sparse.csr_matrix(rule_features(titles, bodies))]).tocsr()
+                                  sparse.csr_matrix(rules)]).tocsr()
         return features @ self.coef.T + self.intercept
 
-    def predict_proba(self, titles: Sequence[str], bodies: Sequence[str]) -> np.ndarray:
-        return _softmax(self.scores(titles, bodies) / self.temperature)
+    def predict_proba(self, titles: Sequence[str], bodies: Sequence[str],
+                      rules: np.ndarray | None = None) -> np.ndarray:
+        return _softmax(self.scores(titles, bodies, rules) / self.temperature)
 
-    def predict(self, titles: Sequence[str], bodies: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    def predict(self, titles: Sequence[str], bodies: Sequence[str],
+                rules: np.ndarray | None = None) -> tuple[list[str], np.ndarray]:
         """Category and calibrated confidence of each issue."""
         if not len(titles):
             return [], np.zeros(0)
-        probabilities = self.predict_proba(titles, bodies)
+        probabilities = self.predict_proba(titles, bodies, rules)
         best = probabilities.argmax(axis=1)
         return [self.classes[i] for i in best], probabilities[np.arange(len(best)), best]
 
@@ -105,7 +113,8 @@ class LearnedClassifier:
                        float(meta["temperature"]))
 
 
-def _fit(titles: Sequence[str], bodies: Sequence[str], labels: Sequence[str], c: float) -> LearnedClassifier:
+def _fit(titles: Sequence[str], bodies: Sequence[str], labels: Sequence[str], c: float,
+         rules: np.ndarray) -> LearnedClassifier:
     from scipy import sparse
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -113,8 +122,7 @@ def _fit(titles: Sequence[str], bodies: Sequence[str], labels: Sequence[str], c:
     docs = [document(t, b) for t, b in zip(titles, bodies, strict=True)]
     word = TfidfVectorizer(min_df=2, **WORD_OPTIONS).fit(docs)
     char = TfidfVectorizer(min_df=2, max_features=MAX_CHAR_FEATURES, **CHAR_OPTIONS).fit(docs)
-    features = sparse.hstack([word.transform(docs), char.transform(docs),
-                              sparse.csr_matrix(rule_features(titles, bodies))]).tocsr()
+    features = sparse.hstack([word.transform(docs), char.transform(docs), sparse.csr_matrix(rules)]).tocsr()
     model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced").fit(features, list(labels))
     return LearnedClassifier(word, char, model.coef_, model.intercept_, list(model.classes_))
 
@@ -125,12 +133,14 @@ def cross_validated_scores(titles: Sequence[str], bodies: Sequence[str], labels:
     from sklearn.model_selection import StratifiedKFold
 
     titles, bodies, labels = list(titles), list(bodies), list(labels)
+    rules = rule_features(titles, bodies)  # once: the regular expressions are the slow part
     classes = sorted(set(labels))
     scores = np.zeros((len(labels), len(classes)))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train, test in splitter.split(np.zeros(len(labels)), labels):
-        fold = _fit([titles[i] for i in train], [bodies[i] for i in train], [labels[i] for i in train], c)
-        fold_scores = fold.scores([titles[i] for i in test], [bodies[i] for i in test])
+        fold = _fit([titles[i] for i in train], [bodies[i] for i in train], [labels[i] for i in train], c,
+                    rules[train])
+        fold_scores = fold.scores([titles[i] for i in test], [bodies[i] for i in test], rules[test])
         for j, name in enumerate(fold.classes):
             scores[test, classes.index(name)] = fold_scores[:, j]
         missing = [k for k, name in enumerate(classes) if name not in fold.classes]
@@ -163,6 +173,6 @@ def train(titles: Sequence[str], bodies: Sequence[str], labels: Sequence[str], c
         raise ValueError(f"every category used needs at least {folds} coded issues for {folds}-fold calibration; "
                          f"got {dict(sorted(counts.items()))}")
     scores, classes = cross_validated_scores(titles, bodies, labels, c, folds, seed)
-    model = _fit(list(titles), list(bodies), list(labels), c)
+    model = _fit(list(titles), list(bodies), list(labels), c, rule_features(list(titles), list(bodies)))
     model.temperature = fit_temperature(scores, classes, labels)
     return model
