@@ -58,6 +58,10 @@ def test_text_helpers():
     assert has_code_block("~~~\nlog\n~~~") and not has_code_block("plain")
     assert has_url("see www.example.org") and not has_url("no link")
     assert language("```\nonly code\n```") is None and language("How do I train on my own data?") == "en"
+    # Short technical titles stay English; Chinese is zh (not Wu), Korean is ko.
+    assert [language(t) for t in ("Models", "Model collapse", "Frequent Error")] == ["en", "en", "en"]
+    assert language("cascade_rcnn无输出") == "zh" and language("pip 설치시 에러") == "ko"
+    assert language("Je n'arrive pas à entraîner le modèle sur mes propres données") == "fr"
     assert sentiment("") == 0.0 and sentiment("```x = 1```") == 0.0 and sentiment("Thanks, great work!") > 0.5
 
 

@@ -10,8 +10,9 @@ Definitions (one row per issue; pull requests never reach here):
 - ``title_length``/``body_length``: characters; ``body_lines``: lines of the body (0 when empty).
 - ``has_code_block``: a fenced (```/~~~) or HTML (<pre>, <code>) code block in the body.
 - ``has_url``: an http(s) or www link in the body.
-- ``title_language``/``english_title``: py3langid on the title's prose; ``english`` judges title
-  and body together; null when there are no words to judge.
+- ``title_language``/``english_title``: py3langid on the title's prose (``text.language``: 19 candidate
+  languages, Latin-letter titles English unless another language is 99% certain); ``english`` judges
+  title and body together; null when there are no words to judge.
 - ``sentiment_title``/``sentiment_body``: VADER compound score of the prose, in [-1, 1] (0 when
   there are no words); when the
   input carries these columns (the study's issueDB.csv), its scores are kept as given.

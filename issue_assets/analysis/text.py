@@ -40,19 +40,33 @@ def prose(text: str | None) -> str:
     return " ".join(_URL.sub(" ", plain).split())
 
 
+# Languages of GitHub issues: without this restriction py3langid reads Chinese as Wu ("wuu") and
+# short English titles as Latin, Nigerian Pidgin or Afrikaans.
+ISSUE_LANGUAGES = ("en", "zh", "ja", "ko", "ru", "de", "fr", "es", "pt", "it", "vi", "tr", "fa", "ar", "hi", "id",
+                   "pl", "uk", "nl")
+# Short technical titles in Latin letters ("Models", "Model collapse") look foreign to a character
+# model: they count as English unless py3langid is at least this sure of another language.
+LATIN_CERTAINTY = 0.99
+
+
 @lru_cache(maxsize=1)
 def _identifier():
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=False)
+    identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(ISSUE_LANGUAGES))
+    return identifier
 
 
 def language(text: str | None) -> str | None:
-    """ISO 639-1 code of the text's language; None when it has no words to judge (empty, code only)."""
+    """ISO 639-1 code of the text's language (one of ``ISSUE_LANGUAGES``); None when it has no words
+    to judge (empty, code only)."""
     plain = prose(text)
     if not _WORDS.search(plain):
         return None
-    code, _ = _identifier().classify(plain)
+    code, certainty = _identifier().classify(plain)
+    if code != "en" and certainty < LATIN_CERTAINTY and all(c.isascii() for c in plain if c.isalpha()):
+        return "en"
     return code
 
 
