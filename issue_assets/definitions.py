@@ -3,7 +3,7 @@
 import dagster as dg
 
 from issue_assets.defs.analysis import labeled_issues, regression_table, repo_metrics
-from issue_assets.defs.annotation import annotation_agreement, annotation_sample
+from issue_assets.defs.annotation import annotation_agreement, annotation_sample, project_classifier
 from issue_assets.defs.automation import (
     analysis_automation,
     analyze_job,
@@ -34,7 +34,7 @@ defs = dg.Definitions(
     assets=[
         ai_repositories, repository_fetch, labeled_issues, repo_metrics, regression_table, study_summary,
         category_distribution, closure_tests, repo_correlations, owner_comparison, study_report, annotation_sample,
-        annotation_agreement,
+        annotation_agreement, project_classifier,
     ],
     asset_checks=[raw_issue_checks, labeled_issue_checks, repo_metric_checks, study_table_checks],
     jobs=[list_repositories_job, fetch_repositories_job, analyze_job],

@@ -21,3 +21,8 @@ def etag_cache_path() -> Path:
 
 def demo_snapshot_dir() -> Path:
     return home() / "demo" / "snapshot"
+
+
+def project_classifier_path() -> Path:
+    """A classifier trained on this project's own coded issues (written only when it beats the shipped one)."""
+    return home() / "models" / "project_classifier.npz"

@@ -141,3 +141,13 @@ def test_hand_codes_are_taxonomy_ids_with_the_documented_split():
     assert digests.tolist() == sorted(digests)
     expected = digests.str[-1].map(lambda c: "heldout" if int(c, 16) < 5 else "dev")
     assert (codes["split"] == expected).all()
+
+
+def test_consensus_codes_keep_what_every_coder_coded_alike():
+    from issue_assets.analysis.annotation import consensus_codes
+
+    a = pd.DataFrame({"id": ["1", "2", "3"], "category": ["data", "other", "data"]})
+    b = pd.DataFrame({"id": ["1", "2"], "category": ["data", "code_bug"]})
+    assert consensus_codes({"a": a, "b": b}).to_dict("records") == [{"id": "1", "category": "data"}]
+    assert len(consensus_codes({"a": a})) == 3  # one coder: that coder's codes
+    assert consensus_codes({}).empty and consensus_codes({"a": a.iloc[0:0]}).empty

@@ -100,3 +100,15 @@ def test_shipped_model_labels_frames_and_keeps_the_codebook_rule_for_empty_issue
     assert rules.loc[0, "category"] == classify_issue(frame.loc[0, "title"], frame.loc[0, "body"]).category
     with pytest.raises(ValueError, match="method"):
         classify_frame(frame, method="bert")
+
+
+def test_project_model_is_compared_with_the_default_by_cross_validation(corpus):
+    titles, bodies, labels = corpus
+    comparison, model = learned.compare_with_default(titles, bodies, labels, default=None, folds=3)
+    # Synthetic texts of a "project": a model trained on its own codes beats the generic rules.
+    assert comparison.coded == len(labels) and model is not None
+    assert comparison.project_is_better and comparison.project_macro_f1 > comparison.default_macro_f1
+    assert comparison.as_metadata()["uses_project_model"] is True
+    few, none = learned.compare_with_default(titles[:6], bodies[:6], labels[:6], default=None, folds=3)
+    assert none is None and np.isnan(few.project_accuracy) and not few.project_is_better
+    assert "at least 3 coded issues" in few.note

@@ -202,3 +202,13 @@ def agreement_table(codes: dict[str, pd.DataFrame], predicted: pd.Series) -> pd.
         both = consensus.index.intersection(predicted.index)
         rows.append({"pair": "consensus vs classifier", **agreement(consensus[both], predicted[both]).as_row()})
     return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
+
+
+def consensus_codes(codes: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """``id, category`` of the issues every coder coded alike (one coder: that coder's codes)."""
+    frames = [frame.set_index("id")["category"].rename(name) for name, frame in codes.items() if len(frame)]
+    if not frames:
+        return pd.DataFrame(columns=["id", "category"])
+    joined = pd.concat(frames, axis=1, join="inner")
+    agreed = joined[joined.nunique(axis=1) == 1].iloc[:, 0]
+    return agreed.rename("category").rename_axis("id").reset_index()

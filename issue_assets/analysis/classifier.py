@@ -202,10 +202,11 @@ def default_model():
 
 
 def classify_frame(frame: pd.DataFrame, title: str = "title", body: str = "body",
-                   method: str = "default") -> pd.DataFrame:
+                   method: str = "default", model=None) -> pd.DataFrame:
     """``category``, ``confidence`` and ``evidence`` for each row of ``frame`` (same index).
 
-    ``method``: ``default`` (the shipped learned model, else the rules) or ``rules``."""
+    ``method``: ``default`` (``model`` when given, e.g. a project's own classifier; else the shipped
+    learned model; else the rules) or ``rules``."""
     if method not in ("default", "rules"):
         raise ValueError(f"method must be 'default' or 'rules', got {method!r}")
     titles = frame[title].fillna("").astype(str).tolist()
@@ -215,7 +216,7 @@ def classify_frame(frame: pd.DataFrame, title: str = "title", body: str = "body"
     categories = [x.category for x in labels]
     confidence = [x.confidence for x in labels]
     evidence = [x.evidence for x in labels]
-    model = default_model() if method == "default" else None
+    model = (model or default_model()) if method == "default" else None
     if model is not None and titles:
         from issue_assets.analysis.learned import rule_rows
 

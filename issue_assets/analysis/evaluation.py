@@ -4,6 +4,7 @@ so that a class the classifier never predicts still counts in the macro average)
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -52,10 +53,13 @@ def evaluate(truth: Sequence[str], predicted: Sequence[str]) -> Evaluation:
     confusion.index.name, confusion.columns.name = "coded", "predicted"
     # Macro-F1 over the classes present in the hand codes: a class absent from the sample has no recall.
     present = [label for label in labels if label in set(truth)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one label on both sides: kappa is undefined (NaN), not an error
+        kappa = float(cohen_kappa_score(truth, predicted, labels=labels))
     return Evaluation(
         n=len(truth), accuracy=float(accuracy_score(truth, predicted)),
         macro_f1=float(f1_score(truth, predicted, labels=present, average="macro", zero_division=0)),
-        kappa=float(cohen_kappa_score(truth, predicted)), per_class=per_class, confusion=confusion,
+        kappa=kappa, per_class=per_class, confusion=confusion,
     )
 
 

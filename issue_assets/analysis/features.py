@@ -51,8 +51,9 @@ def _nullable_bool(values: list) -> pd.Series:
     return pd.Series(values, dtype="boolean")
 
 
-def issue_features(raw: pd.DataFrame, contributors: pd.Series | None = None) -> pd.DataFrame:
-    """The labeled_issues table from raw_issues rows (same order); ``contributors`` maps repo → count."""
+def issue_features(raw: pd.DataFrame, contributors: pd.Series | None = None, classifier=None) -> pd.DataFrame:
+    """The labeled_issues table from raw_issues rows (same order); ``contributors`` maps repo → count;
+    ``classifier``: a project's own ``LearnedClassifier`` (default: the shipped one)."""
     frame = raw.reset_index(drop=True).copy()
     titles = frame["title"].fillna("").astype(str)
     bodies = frame["body"].fillna("").astype(str)
@@ -61,7 +62,7 @@ def issue_features(raw: pd.DataFrame, contributors: pd.Series | None = None) -> 
     fetched = pd.to_datetime(frame["fetched_at"]) if "fetched_at" in frame else pd.Series(pd.NaT, index=frame.index)
     closed = frame["state"].eq("closed")
     out = frame.reindex(columns=[c for c in LABELED_COLUMNS if c in frame.columns or c == "id"])
-    out = pd.concat([out, classify_frame(frame)], axis=1)
+    out = pd.concat([out, classify_frame(frame, model=classifier)], axis=1)
     out["closed"] = closed
     out["resolution_days"] = ((closed_at - created).dt.total_seconds() / 86400).where(closed)
     out["age_days"] = ((closed_at.where(closed, fetched)) - created).dt.total_seconds() / 86400

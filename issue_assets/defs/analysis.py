@@ -7,7 +7,9 @@ and no fetch is still running, so a backfill of many repositories leads to one r
 
 import dagster as dg
 
+from issue_assets import paths
 from issue_assets.analysis.features import issue_features
+from issue_assets.analysis.learned import LearnedClassifier
 from issue_assets.analysis.metrics import repo_metrics as compute_repo_metrics
 from issue_assets.analysis.regression import regression_table as fit_models
 from issue_assets.defs.markdown import preview
@@ -46,12 +48,15 @@ def labeled_issues(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     raw = store.read(LISTED_ISSUES_SQL)
     contributors = store.read("SELECT repo, contributors FROM repo_metadata").set_index("repo")["contributors"]
     all_rows = int(store.read("SELECT count(*) AS n FROM raw_issues")["n"].iloc[0])
-    labeled = issue_features(raw, contributors)
+    project_model = paths.project_classifier_path()
+    classifier = LearnedClassifier.load(project_model) if project_model.exists() else None
+    labeled = issue_features(raw, contributors, classifier)
     store.replace_table("labeled_issues", labeled)
     counts = labeled["category"].value_counts()
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(labeled),
         "issues_of_unlisted_repositories_left_out": all_rows - len(raw),
+        "classifier": "project (project_classifier)" if classifier else "shipped",
         "repositories": int(labeled["repo"].nunique()),
         "closed_share": float(labeled["closed"].mean()) if len(labeled) else 0.0,
         "categories": dg.MetadataValue.md(

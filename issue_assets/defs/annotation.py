@@ -11,11 +11,14 @@ from issue_assets import paths
 from issue_assets.analysis.annotation import (
     CODERS,
     agreement_table,
+    consensus_codes,
     read_codes,
     sample_size,
     stratified_sample,
     write_sheets,
 )
+from issue_assets.analysis.classifier import default_model
+from issue_assets.analysis.learned import compare_with_default
 from issue_assets.defs.analysis import LISTED_ISSUES_SQL
 from issue_assets.defs.markdown import preview
 from issue_assets.defs.resources import WarehouseResource
@@ -29,6 +32,11 @@ SAMPLE_SQL = f"""
 
 def annotation_folder():
     return paths.home() / "annotation"
+
+
+def coded_sheets() -> dict:
+    folder = annotation_folder()
+    return {coder: read_codes(folder / f"{coder}.csv") for coder in CODERS if (folder / f"{coder}.csv").exists()}
 
 
 class SampleConfig(dg.Config):
@@ -81,7 +89,7 @@ def annotation_sample(context: dg.AssetExecutionContext, config: SampleConfig,
 )
 def annotation_agreement(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     folder = annotation_folder()
-    codes = {coder: read_codes(folder / f"{coder}.csv") for coder in CODERS if (folder / f"{coder}.csv").exists()}
+    codes = coded_sheets()
     store = warehouse.get()
     labeled = store.read("SELECT repo, number, category FROM labeled_issues")
     predicted = labeled.set_index(labeled["repo"] + "#" + labeled["number"].astype(str))["category"]
@@ -94,4 +102,36 @@ def annotation_agreement(context: dg.AssetExecutionContext, warehouse: Warehouse
         "dagster/row_count": len(table),
         "coded": dg.MetadataValue.json(coded),
         "agreement": preview(table, rows=len(table)),
+    })
+
+
+@dg.asset(
+    deps=["annotation_agreement", "raw_issues"],
+    group_name="annotation",
+    kinds={"scikitlearn"},
+    pool="duckdb",
+    description=(
+        "A classifier trained on this project's own coded issues (the coders' consensus; one coder's codes when "
+        "only one sheet is coded), compared by 5-fold cross-validation with the shipped classifier on the same "
+        "issues. It is written to ISSUE_ASSETS_HOME/models/project_classifier.npz, and then labels "
+        "labeled_issues, only when its cross-validated macro-F1 is higher; otherwise the shipped one stays."
+    ),
+)
+def project_classifier(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    codes = consensus_codes(coded_sheets())
+    issues = warehouse.get().read(f"SELECT repo, number, title, body FROM ({LISTED_ISSUES_SQL})")
+    issues["id"] = issues["repo"] + "#" + issues["number"].astype(str)
+    coded = codes.merge(issues, on="id", how="inner")
+    path = paths.project_classifier_path()
+    if len(coded) < len(codes):
+        context.log.warning(f"{len(codes) - len(coded)} coded ids are not issues of the listed repositories")
+    comparison, model = compare_with_default(coded["title"].fillna(""), coded["body"].fillna(""),
+                                             coded["category"], default_model())
+    if model is not None and comparison.project_is_better:
+        model.save(path)
+    elif path.exists():
+        path.unlink()  # an older project model no longer beats the shipped one on the current codes
+    return dg.MaterializeResult(metadata={
+        **comparison.as_metadata(),
+        "model_path": dg.MetadataValue.path(str(path)) if path.exists() else "none: the shipped classifier labels",
     })
