@@ -1,15 +1,15 @@
 """How well predicted categories agree with hand codes: accuracy, macro-F1, per-class precision and
-recall, Cohen's kappa and the confusion matrix (scikit-learn's metrics, over the 13 taxonomy ids
-so that a class the classifier never predicts still counts in the macro average)."""
+recall, the confusion matrix (scikit-learn's metrics, over the 13 taxonomy ids so that a class the
+classifier never predicts still counts in the macro average) and Cohen's kappa (``annotation.agreement``)."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
+from issue_assets.analysis.annotation import agreement
 from issue_assets.github.texts import CATEGORIES
 
 
@@ -30,7 +30,6 @@ def evaluate(truth: Sequence[str], predicted: Sequence[str]) -> Evaluation:
     """Compare predictions with hand codes (same order, taxonomy ids)."""
     from sklearn.metrics import (
         accuracy_score,
-        cohen_kappa_score,
         confusion_matrix,
         f1_score,
         precision_recall_fscore_support,
@@ -53,9 +52,7 @@ def evaluate(truth: Sequence[str], predicted: Sequence[str]) -> Evaluation:
     confusion.index.name, confusion.columns.name = "coded", "predicted"
     # Macro-F1 over the classes present in the hand codes: a class absent from the sample has no recall.
     present = [label for label in labels if label in set(truth)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # one label on both sides: kappa is undefined (NaN), not an error
-        kappa = float(cohen_kappa_score(truth, predicted, labels=labels))
+    kappa = agreement(truth, predicted).kappa  # the one Cohen's kappa of the project (NaN when undefined)
     return Evaluation(
         n=len(truth), accuracy=float(accuracy_score(truth, predicted)),
         macro_f1=float(f1_score(truth, predicted, labels=present, average="macro", zero_division=0)),

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from issue_assets.analysis.features import CLOSURE_FEATURES
+from issue_assets.analysis.stats import Z_95
 from issue_assets.analysis.survival import PH_ALPHA, durations, fit_cox, proportional_hazards_test
 
 LOG_FEATURES = {"n_labels", "n_assignees", "title_length", "body_length", "body_lines", "repo_contributors"}
@@ -187,8 +188,8 @@ def closure_hazards(labeled: pd.DataFrame) -> pd.DataFrame:
         "z": params / bse,
         "p_value": np.asarray(result.pvalues),
         "hazard_ratio": np.exp(params),
-        "ci_low": np.exp(params - 1.959963984540054 * bse),
-        "ci_high": np.exp(params + 1.959963984540054 * bse),
+        "ci_low": np.exp(params - Z_95 * bse),
+        "ci_high": np.exp(params + Z_95 * bse),
         "ph_rho": ph["ph_rho"].to_numpy(),
         "ph_p_value": ph["ph_p_value"].to_numpy(),
     })

@@ -12,7 +12,7 @@ from issue_assets.analysis.features import issue_features
 from issue_assets.analysis.learned import LearnedClassifier
 from issue_assets.analysis.metrics import repo_metrics as compute_repo_metrics
 from issue_assets.analysis.regression import regression_table as fit_models
-from issue_assets.defs.markdown import preview
+from issue_assets.defs.markdown import preview, stored_table
 from issue_assets.defs.resources import WarehouseResource
 
 # Refresh after any upstream update, once nothing upstream is in progress. Unlike `eager()`, a
@@ -84,18 +84,17 @@ def repo_metrics(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     metrics = compute_repo_metrics(store.table("labeled_issues"),
                                    store.read("SELECT * FROM repositories WHERE listed"),
                                    store.table("repo_metadata"))
-    store.replace_table("repo_metrics", metrics)
     with_issues = metrics[metrics["issues"] > 0]
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(metrics),
-        "repositories_without_issues": int((metrics["issues"] == 0).sum()),
-        "close_rate_median": float(with_issues["close_rate"].median()) if len(with_issues) else 0.0,
-        "repositories_using_labels": int(metrics["uses_labels"].sum()),
-        "repositories_using_assignees": int(metrics["uses_assignees"].sum()),
-        "preview": preview(metrics.sort_values("issues", ascending=False),
-                           columns=["repo", "issues", "close_rate", "ignored_rate", "resolution_days_median",
-                                    "label_rate", "contributors", "stars"]),
-    })
+    return stored_table(
+        warehouse, "repo_metrics", metrics,
+        repositories_without_issues=int((metrics["issues"] == 0).sum()),
+        close_rate_median=float(with_issues["close_rate"].median()) if len(with_issues) else 0.0,
+        repositories_using_labels=int(metrics["uses_labels"].sum()),
+        repositories_using_assignees=int(metrics["uses_assignees"].sum()),
+        preview=preview(metrics.sort_values("issues", ascending=False),
+                        columns=["repo", "issues", "close_rate", "ignored_rate", "resolution_days_median",
+                                 "label_rate", "contributors", "stars"]),
+    )
 
 
 @dg.asset(
@@ -112,17 +111,15 @@ def repo_metrics(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ),
 )
 def regression_table(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    store = warehouse.get()
-    table = fit_models(store.table("labeled_issues"))
-    store.replace_table("regression_table", table)
+    table = fit_models(warehouse.get().table("labeled_issues"))
     logit, cox = table[table["model"] == "logit"], table[table["model"] == "cox"]
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(table),
-        "n": int(logit["n"].iloc[0]) if len(logit) else 0,
-        "n_excluded": int(logit["n_excluded"].iloc[0]) if len(logit) else 0,
-        "pseudo_r2": float(logit["pseudo_r2"].iloc[0]) if len(logit) and logit["pseudo_r2"].notna().any() else 0.0,
-        "ph_violations": int((cox["ph_p_value"] < 0.05).sum()),
-        "note": str(logit["note"].iloc[0] or "") if len(logit) else "",
-        "logit": preview(logit, rows=20, columns=["term", "odds_ratio", "ci_low", "ci_high", "p_value", "vif"]),
-        "cox": preview(cox, rows=20, columns=["term", "hazard_ratio", "ci_low", "ci_high", "p_value", "ph_p_value"]),
-    })
+    return stored_table(
+        warehouse, "regression_table", table,
+        n=int(logit["n"].iloc[0]) if len(logit) else 0,
+        n_excluded=int(logit["n_excluded"].iloc[0]) if len(logit) else 0,
+        pseudo_r2=float(logit["pseudo_r2"].iloc[0]) if len(logit) and logit["pseudo_r2"].notna().any() else 0.0,
+        ph_violations=int((cox["ph_p_value"] < 0.05).sum()),
+        note=str(logit["note"].iloc[0] or "") if len(logit) else "",
+        logit=preview(logit, rows=20, columns=["term", "odds_ratio", "ci_low", "ci_high", "p_value", "vif"]),
+        cox=preview(cox, rows=20, columns=["term", "hazard_ratio", "ci_low", "ci_high", "p_value", "ph_p_value"]),
+    )

@@ -12,6 +12,7 @@ from issue_assets.analysis.annotation import (
     CODERS,
     agreement_table,
     consensus_codes,
+    issue_ids,
     read_codes,
     sample_size,
     stratified_sample,
@@ -20,7 +21,7 @@ from issue_assets.analysis.annotation import (
 from issue_assets.analysis.classifier import default_model
 from issue_assets.analysis.learned import compare_with_default
 from issue_assets.defs.analysis import LISTED_ISSUES_SQL
-from issue_assets.defs.markdown import preview
+from issue_assets.defs.markdown import preview, stored_table
 from issue_assets.defs.resources import WarehouseResource
 
 SAMPLE_SQL = f"""
@@ -90,19 +91,13 @@ def annotation_sample(context: dg.AssetExecutionContext, config: SampleConfig,
 def annotation_agreement(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     folder = annotation_folder()
     codes = coded_sheets()
-    store = warehouse.get()
-    labeled = store.read("SELECT repo, number, category FROM labeled_issues")
-    predicted = labeled.set_index(labeled["repo"] + "#" + labeled["number"].astype(str))["category"]
-    table = agreement_table(codes, predicted)
-    store.replace_table("annotation_agreement", table)
+    labeled = warehouse.get().read("SELECT repo, number, category FROM labeled_issues")
+    table = agreement_table(codes, labeled.set_index(issue_ids(labeled))["category"])
     coded = {coder: len(frame) for coder, frame in codes.items()}
     if not any(coded.values()):
         context.log.warning(f"no codes yet: fill in the category column of the sheets in {folder}")
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(table),
-        "coded": dg.MetadataValue.json(coded),
-        "agreement": preview(table, rows=len(table)),
-    })
+    return stored_table(warehouse, "annotation_agreement", table, coded=dg.MetadataValue.json(coded),
+                        agreement=preview(table, rows=len(table)))
 
 
 @dg.asset(
@@ -120,7 +115,7 @@ def annotation_agreement(context: dg.AssetExecutionContext, warehouse: Warehouse
 def project_classifier(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     codes = consensus_codes(coded_sheets())
     issues = warehouse.get().read(f"SELECT repo, number, title, body FROM ({LISTED_ISSUES_SQL})")
-    issues["id"] = issues["repo"] + "#" + issues["number"].astype(str)
+    issues["id"] = issue_ids(issues)
     coded = codes.merge(issues, on="id", how="inner")
     path = paths.project_classifier_path()
     if len(coded) < len(codes):

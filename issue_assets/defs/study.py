@@ -5,13 +5,12 @@ calls the same functions on the study's own CSV files.
 """
 
 import dagster as dg
-import pandas as pd
 
 from issue_assets import paths
 from issue_assets.analysis import study
 from issue_assets.analysis.report import render_report
 from issue_assets.defs.analysis import AFTER_UPSTREAM
-from issue_assets.defs.markdown import preview
+from issue_assets.defs.markdown import preview, stored_table
 from issue_assets.defs.resources import WarehouseResource
 
 # labeled_issues without its text columns: what the study tables read.
@@ -19,11 +18,6 @@ ISSUE_COLUMNS_SQL = """
     SELECT * EXCLUDE (title, evidence) FROM labeled_issues ORDER BY repo, number
 """
 STUDY = {"group_name": "study", "pool": "duckdb", "automation_condition": AFTER_UPSTREAM}
-
-
-def _store_table(warehouse: WarehouseResource, name: str, frame: pd.DataFrame, **metadata) -> dg.MaterializeResult:
-    warehouse.get().replace_table(name, frame)
-    return dg.MaterializeResult(metadata={"dagster/row_count": len(frame), **metadata})
 
 
 @dg.asset(
@@ -39,7 +33,7 @@ def study_summary(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     store = warehouse.get()
     table = study.study_summary(store.table("repo_metrics"), store.read(ISSUE_COLUMNS_SQL))
     values = table.set_index("metric")["value"]
-    return _store_table(warehouse, "study_summary", table, issues=int(values["issues"]),
+    return stored_table(warehouse, "study_summary", table, issues=int(values["issues"]),
                         closed_share=float(values["closed_share"]),
                         resolution_days_median=float(values["resolution_days_median"]),
                         summary=preview(table, rows=len(table), columns=["metric", "value", "n"]))
@@ -55,7 +49,7 @@ def study_summary(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
 )
 def category_distribution(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     table = study.category_distribution(warehouse.get().read(ISSUE_COLUMNS_SQL))
-    return _store_table(warehouse, "category_distribution", table, table=preview(
+    return stored_table(warehouse, "category_distribution", table, table=preview(
         table, rows=len(table), columns=["category", "issues", "share", "share_ci_low", "share_ci_high",
                                          "close_rate", "km_median_days"]))
 
@@ -70,7 +64,7 @@ def category_distribution(context: dg.AssetExecutionContext, warehouse: Warehous
 )
 def closure_tests(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     table = study.closure_tests(warehouse.get().read(ISSUE_COLUMNS_SQL))
-    return _store_table(warehouse, "closure_tests", table, table=preview(
+    return stored_table(warehouse, "closure_tests", table, table=preview(
         table, rows=len(table), columns=["feature", "median_closed", "median_open", "p_holm", "cliffs_delta",
                                          "cliffs_magnitude", "cohens_d", "odds_ratio"]))
 
@@ -84,7 +78,7 @@ def closure_tests(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
 )
 def repo_correlations(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     table = study.repo_correlations(warehouse.get().table("repo_metrics"))
-    return _store_table(warehouse, "repo_correlations", table, table=preview(
+    return stored_table(warehouse, "repo_correlations", table, table=preview(
         table, rows=len(table), columns=["x", "y", "method", "coefficient", "p_holm", "n"]))
 
 
@@ -97,7 +91,7 @@ def repo_correlations(context: dg.AssetExecutionContext, warehouse: WarehouseRes
 )
 def owner_comparison(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     table = study.owner_comparison(warehouse.get().table("repo_metrics"))
-    return _store_table(warehouse, "owner_comparison", table, table=preview(
+    return stored_table(warehouse, "owner_comparison", table, table=preview(
         table, rows=len(table), columns=["variable", "median_academia", "median_industry", "p_holm",
                                          "cliffs_delta", "cliffs_magnitude"]))
 

@@ -33,6 +33,7 @@ from issue_assets.sources.repositories import (
     REPOSITORY_COLUMNS,
     SourceError,
     clean_text,
+    deduplicate,
     normalize_repo,
     parse_conference,
     parse_owner_type,
@@ -157,15 +158,13 @@ def read_repo_db_counts(path: str | Path) -> RepoCounts:
     frame = pd.DataFrame(rows)
     key = frame["repo"].str.lower()
     conflicts = sorted(frame.loc[frame.groupby(key)["_key"].transform("nunique") > 1, "repo"].unique())
-    grouped = frame.groupby(key, sort=False)
-    merged = grouped.first()  # first non-null value per column
-    merged["repo"] = grouped["repo"].first()
-    merged["papers"] = grouped["papers"].sum().astype(int)
-    merged["mono_repo"] = grouped["mono_repo"].max() | (merged["papers"] > 1)
+    frame["mono_repo"] = frame.groupby(key)["mono_repo"].transform("max")  # flagged on any of its rows
+    merged = deduplicate(frame.drop(columns="_key"))
+    merged["mono_repo"] = merged["mono_repo"].astype(bool) | (merged["papers"] > 1)
     for column in ("year", "stars", "forks", "watchers", "contributors", "n_labels_defined", "n_custom_labels",
                    "n_unused_labels", "issues", "open", "closed", "issues_with_label", "issues_with_assignee"):
         merged[column] = pd.to_numeric(merged[column]).astype("Int64")
-    return RepoCounts(merged.reset_index(drop=True)[COUNT_COLUMNS], rejected, conflicts, len(records))
+    return RepoCounts(merged[COUNT_COLUMNS], rejected, conflicts, len(records))
 
 
 def repositories_of(counts: pd.DataFrame) -> pd.DataFrame:

@@ -109,7 +109,8 @@ def deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per repository (case-insensitive, as GitHub compares names).
 
     Mono-repositories appear once per paper: the first row's paper fields are kept, ``papers``
-    counts the rows merged, and a missing field is filled from a later row.
+    counts the rows merged, and a missing field is filled from a later row. Columns beyond the
+    ``repositories`` table's are kept the same way, after them.
     """
     if frame.empty:
         return frame.reindex(columns=REPOSITORY_COLUMNS).reset_index(drop=True)
@@ -119,7 +120,7 @@ def deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
     first["repo"] = grouped["repo"].first()
     first["papers"] = grouped["papers"].sum().astype(int)
     first["year"] = first["year"].astype("Int64")
-    return first.reset_index(drop=True)[REPOSITORY_COLUMNS]
+    return first.reset_index(drop=True)[[*REPOSITORY_COLUMNS, *(c for c in frame if c not in REPOSITORY_COLUMNS)]]
 
 
 def _collect(entries: Iterable[tuple[str, str, dict[str, Any]]], source: str) -> RepositoryList:
