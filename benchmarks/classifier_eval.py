@@ -20,10 +20,12 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from issue_assets.analysis.annotation import agreement  # noqa: E402
 from issue_assets.analysis.classifier import classify_frame  # noqa: E402
 from issue_assets.analysis.evaluation import calibration_error, evaluate  # noqa: E402
 
 CODES = ROOT / "annotations" / "hand_codes.csv"
+RETEST = ROOT / "annotations" / "retest_codes.csv"
 TEXTS = ROOT.parent / "shared" / "paper-data" / "issue_texts.csv"
 
 
@@ -40,12 +42,22 @@ def coded_texts() -> pd.DataFrame:
     return joined
 
 
+def retest_agreement() -> None:
+    """The coder against their own blind re-coding of a random part of dev: how consistent the labels are."""
+    first = pd.read_csv(CODES, dtype=str)
+    again = pd.read_csv(RETEST, dtype=str).merge(first, on="id", suffixes=("_retest", ""), validate="one_to_one")
+    result = agreement(again["category"], again["category_retest"])
+    print(f"coder test-retest on {result.n} dev issues: observed {result.observed:.3f}, "
+          f"kappa {result.kappa:.3f} [{result.ci_low:.3f}, {result.ci_high:.3f}] ({result.strength})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--split", choices=("dev", "heldout", "both"), default="dev")
     parser.add_argument("--method", choices=("default", "rules"), default="default")
     args = parser.parse_args()
     data = coded_texts()
+    retest_agreement()
     splits = ["dev", "heldout"] if args.split == "both" else [args.split]
     for split in splits:
         part = data[data["split"] == split].reset_index(drop=True)

@@ -199,7 +199,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     try:
-        counts = classify_csv(args.input, args.output)
+        counts = classify_csv(args.input, args.output, workers=args.workers)
     except ValueError as exc:
         print(f"issue-assets classify: {exc}", file=sys.stderr)
         return 1
@@ -237,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     classify = sub.add_parser("classify", help="label issues (CSV with id,title,body) with the taxonomy")
     classify.add_argument("--in", dest="input", required=True, type=Path, help="CSV with columns id,title,body")
     classify.add_argument("--out", dest="output", required=True, type=Path, help="CSV id,category,confidence")
+    classify.add_argument("--workers", type=int, default=None, help="processes (default: every available core)")
     classify.set_defaults(func=cmd_classify)
 
     replicate = sub.add_parser("replicate", help="the study's tables from its replication package (CSV files)")

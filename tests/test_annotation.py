@@ -86,6 +86,9 @@ def test_agreement_by_hand():
     assert result.ci_low < 0.4 < result.ci_high and result.strength == "fair"
     perfect = agreement(["x", "y", "z"], ["x", "y", "z"])
     assert perfect.kappa == pytest.approx(1.0) and perfect.strength == "almost perfect"
+    # 39 of 40 alike: the normal approximation's upper bound passes 1; kappa cannot.
+    near = agreement(["a"] * 20 + ["b"] * 20, ["a"] * 20 + ["b"] * 19 + ["a"])
+    assert near.kappa == pytest.approx(0.95) and near.ci_high == 1.0 and -1.0 <= near.ci_low < 0.95
 
 
 def test_agreement_edges():
@@ -141,6 +144,11 @@ def test_hand_codes_are_taxonomy_ids_with_the_documented_split():
     assert digests.tolist() == sorted(digests)
     expected = digests.str[-1].map(lambda c: "heldout" if int(c, 16) < 5 else "dev")
     assert (codes["split"] == expected).all()
+    # The blind re-coding covers dev issues only: held-out codes are never looked at again.
+    retest = pd.read_csv(Path(__file__).resolve().parents[1] / "annotations" / "retest_codes.csv", dtype=str)
+    assert list(retest.columns) == ["id", "category"] and retest["id"].is_unique
+    assert set(retest["category"]) <= set(CATEGORIES)
+    assert set(retest["id"]) <= set(codes.loc[codes["split"] == "dev", "id"])
 
 
 def test_consensus_codes_keep_what_every_coder_coded_alike():

@@ -112,3 +112,16 @@ def test_project_model_is_compared_with_the_default_by_cross_validation(corpus):
     few, none = learned.compare_with_default(titles[:6], bodies[:6], labels[:6], default=None, folds=3)
     assert none is None and np.isnan(few.project_accuracy) and not few.project_is_better
     assert "at least 3 coded issues" in few.note
+
+
+def test_labels_in_worker_processes_equal_labels_in_one(corpus, monkeypatch):
+    import pandas as pd
+
+    from issue_assets.analysis import classifier
+
+    titles, bodies, _ = corpus
+    frame = pd.DataFrame({"title": titles[:40], "body": bodies[:40]}, index=range(100, 140))
+    monkeypatch.setattr(classifier, "PARALLEL_MIN_ROWS", 10)
+    together = classifier.classify_frame(frame, workers=2)
+    assert together.equals(classifier.classify_frame(frame)) and together.index.tolist() == list(range(100, 140))
+    assert classifier.available_cores() >= 1

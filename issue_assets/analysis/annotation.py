@@ -140,7 +140,9 @@ def landis_koch(kappa: float) -> str | None:
 
 
 def agreement(first: Sequence[str], second: Sequence[str]) -> Agreement:
-    """Cohen's kappa of two codings of the same issues (pairs with a missing code are left out)."""
+    """Cohen's kappa of two codings of the same issues (pairs with a missing code are left out), with
+    statsmodels' asymptotic 95% interval cut to kappa's range [-1, 1] (near perfect agreement the
+    normal approximation reaches past 1)."""
     from statsmodels.stats.inter_rater import cohens_kappa
 
     pairs = pd.DataFrame({"a": list(first), "b": list(second)}).replace("", np.nan).dropna()
@@ -154,7 +156,8 @@ def agreement(first: Sequence[str], second: Sequence[str]) -> Agreement:
     table = pd.crosstab(pd.Categorical(pairs["a"], labels), pd.Categorical(pairs["b"], labels), dropna=False)
     result = cohens_kappa(table.to_numpy())
     kappa = float(result.kappa)
-    return Agreement(n, observed, kappa, float(result.kappa_low), float(result.kappa_upp), landis_koch(kappa))
+    low, high = max(-1.0, float(result.kappa_low)), min(1.0, float(result.kappa_upp))
+    return Agreement(n, observed, kappa, low, high, landis_koch(kappa))
 
 
 def write_sheets(sample: pd.DataFrame, folder: str | Path, coders: Sequence[str] = CODERS) -> list[Path]:

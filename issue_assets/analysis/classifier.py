@@ -16,6 +16,7 @@ as the codebook says.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -118,7 +119,8 @@ _RULES: dict[str, list[tuple[str, float]]] = {
     ],
 }
 
-_COMPILED = {category: [(re.compile(p, re.IGNORECASE), w) for p, w in rules] for category, rules in _RULES.items()}
+# Matched against lower-cased text: twice as fast as re.IGNORECASE over ~100 patterns.
+_COMPILED = {category: [(re.compile(p), w) for p, w in rules] for category, rules in _RULES.items()}
 # Issue templates put environment details (versions, OS, pip lists) into most bodies: outside the
 # title, environment words are weak evidence of an environment issue.
 _BODY_FACTOR = {"environment": 0.4}
@@ -138,6 +140,7 @@ class Label:
 
 def _score(text: str, weight: float, scores: dict[str, float], hits: dict[str, list[str]],
            categories: Iterable[str], factors: dict[str, float] | None = None) -> None:
+    text = text.lower()
     for category in categories:
         factor = (factors or {}).get(category, 1.0)
         for pattern, w in _COMPILED[category]:
@@ -201,14 +204,27 @@ def default_model():
     return LearnedClassifier.load(DEFAULT_MODEL)
 
 
+# Below this many issues, starting worker processes (each imports scikit-learn and loads the
+# model, about 2 s) costs more than it saves.
+PARALLEL_MIN_ROWS = 5_000
+
+
+def available_cores() -> int:
+    """The cores this process may run on (a container's limit, not the host's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def classify_frame(frame: pd.DataFrame, title: str = "title", body: str = "body",
-                   method: str = "default", model=None) -> pd.DataFrame:
+                   method: str = "default", model=None, workers: int = 1) -> pd.DataFrame:
     """``category``, ``confidence`` and ``evidence`` for each row of ``frame`` (same index).
 
     ``method``: ``default`` (``model`` when given, e.g. a project's own classifier; else the shipped
-    learned model; else the rules) or ``rules``."""
+    learned model; else the rules) or ``rules``. ``workers`` > 1 labels a large frame in that many
+    processes (the labels are the same)."""
     if method not in ("default", "rules"):
         raise ValueError(f"method must be 'default' or 'rules', got {method!r}")
+    if workers > 1 and len(frame) >= PARALLEL_MIN_ROWS:
+        return _classify_in_processes(frame[[title, body]], title, body, method, model, workers)
     titles = frame[title].fillna("").astype(str).tolist()
     bodies = frame[body].fillna("").astype(str).tolist()
     scored = [rule_scores(t, b) for t, b in zip(titles, bodies, strict=True)]
@@ -231,14 +247,33 @@ def classify_frame(frame: pd.DataFrame, title: str = "title", body: str = "body"
     return pd.DataFrame({"category": categories, "confidence": confidence, "evidence": evidence}, index=frame.index)
 
 
+def _classify_in_processes(frame: pd.DataFrame, title: str, body: str, method: str, model,
+                            workers: int) -> pd.DataFrame:
+    # joblib's loky processes (scikit-learn's own dependency): unlike multiprocessing's spawn they need
+    # no `if __name__ == "__main__"` guard in the caller's script, and unlike fork they are safe in
+    # Dagster's multi-threaded run worker.
+    from itertools import pairwise
+
+    from joblib import Parallel, delayed
+
+    bounds = [round(i * len(frame) / workers) for i in range(workers + 1)]
+    parts = [frame.iloc[start:end] for start, end in pairwise(bounds) if end > start]
+    labelled = Parallel(n_jobs=len(parts), backend="loky")(
+        delayed(classify_frame)(part, title, body, method, model) for part in parts)
+    return pd.concat(labelled)
+
+
 CLASSIFY_INPUT = ("id", "title")  # body is optional: an issue may have none
 CLASSIFY_OUTPUT = ["id", "category", "confidence"]
 
 
-def classify_csv(source: str | Path, target: str | Path, chunk_rows: int = 20_000) -> pd.Series:
+def classify_csv(source: str | Path, target: str | Path, chunk_rows: int = 20_000,
+                 workers: int | None = None) -> pd.Series:
     """Label the issues of a CSV (``id,title,body``) into ``id,category,confidence``, in input order,
-    streaming ``chunk_rows`` at a time so that a million issues need little memory. Returns the counts
-    per category. Raises ``ValueError`` naming the problem when the input cannot be read."""
+    streaming ``chunk_rows`` at a time so that a million issues need little memory, each chunk in
+    ``workers`` processes (default: every available core). Returns the counts per category. Raises
+    ``ValueError`` naming the problem when the input cannot be read."""
+    workers = workers or available_cores()
     source, target = Path(source), Path(target)
     if not source.is_file():
         raise ValueError(f"{source}: no such file")
@@ -253,7 +288,7 @@ def classify_csv(source: str | Path, target: str | Path, chunk_rows: int = 20_00
                                      f"{', '.join(chunk.columns)} (expected id,title,body)")
                 if "body" not in chunk.columns:
                     chunk["body"] = ""
-                labels = classify_frame(chunk)
+                labels = classify_frame(chunk, workers=workers)
                 result = pd.concat([chunk[["id"]], labels[["category", "confidence"]]], axis=1)
                 result.to_csv(out, index=False, header=number == 0)
                 counts = counts.add(labels["category"].value_counts(), fill_value=0).astype(int)

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from issue_assets.analysis import text
-from issue_assets.analysis.classifier import classify_frame
+from issue_assets.analysis.classifier import available_cores, classify_frame
 
 FEATURE_COLUMNS = [
     "closed", "resolution_days", "age_days", "self_closed", "ignored", "title_length", "body_length",
@@ -62,7 +62,7 @@ def issue_features(raw: pd.DataFrame, contributors: pd.Series | None = None, cla
     fetched = pd.to_datetime(frame["fetched_at"]) if "fetched_at" in frame else pd.Series(pd.NaT, index=frame.index)
     closed = frame["state"].eq("closed")
     out = frame.reindex(columns=[c for c in LABELED_COLUMNS if c in frame.columns or c == "id"])
-    out = pd.concat([out, classify_frame(frame, model=classifier)], axis=1)
+    out = pd.concat([out, classify_frame(frame, model=classifier, workers=available_cores())], axis=1)
     out["closed"] = closed
     out["resolution_days"] = ((closed_at - created).dt.total_seconds() / 86400).where(closed)
     out["age_days"] = ((closed_at.where(closed, fetched)) - created).dt.total_seconds() / 86400

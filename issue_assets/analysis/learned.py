@@ -114,8 +114,9 @@ class LearnedClassifier:
                        float(meta["temperature"]))
 
 
-def _fit(titles: Sequence[str], bodies: Sequence[str], labels: Sequence[str], c: float,
-         rules: np.ndarray) -> LearnedClassifier:
+def fit(titles: Sequence[str], bodies: Sequence[str], labels: Sequence[str], c: float,
+        rules: np.ndarray) -> LearnedClassifier:
+    """One classifier fitted on these issues (``rules``: their ``rule_features``), temperature 1."""
     from scipy import sparse
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -139,7 +140,7 @@ def cross_validated_scores(titles: Sequence[str], bodies: Sequence[str], labels:
     scores = np.zeros((len(labels), len(classes)))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train, test in splitter.split(np.zeros(len(labels)), labels):
-        fold = _fit([titles[i] for i in train], [bodies[i] for i in train], [labels[i] for i in train], c,
+        fold = fit([titles[i] for i in train], [bodies[i] for i in train], [labels[i] for i in train], c,
                     rules[train])
         fold_scores = fold.scores([titles[i] for i in test], [bodies[i] for i in test], rules[test])
         for j, name in enumerate(fold.classes):
@@ -179,7 +180,7 @@ def _train_with_scores(titles: Sequence[str], bodies: Sequence[str], labels: Seq
         raise ValueError(f"every category used needs at least {folds} coded issues for {folds}-fold calibration; "
                          f"got {dict(sorted(counts.items()))}")
     scores, classes = cross_validated_scores(titles, bodies, labels, c, folds, seed)
-    model = _fit(list(titles), list(bodies), list(labels), c, rule_features(list(titles), list(bodies)))
+    model = fit(list(titles), list(bodies), list(labels), c, rule_features(list(titles), list(bodies)))
     model.temperature = fit_temperature(scores, classes, labels)
     return model, scores, classes
 
