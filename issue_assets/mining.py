@@ -104,6 +104,7 @@ def issue_row(repo: str, item: Mapping[str, Any], fetched_at: datetime) -> dict[
         "is_pull_request": "pull_request" in item,
         "html_url": item.get("html_url"),
         "fetched_at": _timestamp(fetched_at),
+        "deleted_at": None,
     }
 
 
@@ -179,13 +180,19 @@ def fetch_repository(client: GitHubClient, repo: str, previous: FetchState | Non
 
 
 def merge_issues(previous: pd.DataFrame, changed: pd.DataFrame, closers: Mapping[int, str],
-                 complete: bool = False) -> pd.DataFrame:
+                 complete: bool = False, fetched_at: datetime | None = None) -> pd.DataFrame:
     """A repository's rows after a fetch: changed issues replace their previous version, and each
     closed issue's ``closed_by`` is the newest closer seen (from this fetch's events, else kept).
-    A ``complete`` listing replaces every row: issues absent from it were deleted or transferred."""
+    A ``complete`` listing holds every issue the repository still has: an issue absent from it was
+    deleted or transferred, and keeps its last-seen row with ``deleted_at`` (the first listing
+    without it, ``fetched_at``); an issue that comes back is alive again."""
     previous = previous.reindex(columns=ISSUE_COLUMNS)
     changed = changed.reindex(columns=ISSUE_COLUMNS)
-    kept = previous.iloc[0:0] if complete else previous[~previous["number"].isin(changed["number"])]
+    kept = previous[~previous["number"].isin(changed["number"])].copy()
+    if complete and not kept.empty:
+        gone = kept["deleted_at"].isna()
+        kept["deleted_at"] = kept["deleted_at"].astype("datetime64[us]")
+        kept.loc[gone, "deleted_at"] = _timestamp(fetched_at or utc_now())
     earlier_closer = dict(zip(previous["number"], previous["closed_by"], strict=True))
     parts = [frame for frame in (kept, changed) if not frame.empty]
     merged = pd.concat(parts, ignore_index=True) if parts else previous.iloc[0:0].copy()
@@ -212,11 +219,12 @@ def merge_issues(previous: pd.DataFrame, changed: pd.DataFrame, closers: Mapping
 class StoredFetch:
     repo: str
     state: str
-    issues: int | None  # the repository's issues after the merge (None: issues not fetched)
+    issues: int | None  # the repository's live issues after the merge (None: issues not fetched)
     changed: int  # issues new or updated since the previous fetch
     open: int | None
     stats: RequestStats
     message: str = ""
+    deleted: int = 0  # issues this fetch found deleted or transferred
 
 
 def load_state(conn: duckdb.DuckDBPyConnection, repo: str) -> FetchState:
@@ -232,7 +240,8 @@ def store_fetch(conn: duckdb.DuckDBPyConnection, fetch: RepositoryFetch) -> Stor
     if fetch.changed_issues is None or fetch.new_state is None:
         return StoredFetch(fetch.repo, fetch.state, None, 0, None, fetch.stats, fetch.message)
     previous = read_table(conn, "raw_issues", "WHERE repo = ?", [fetch.repo])
-    merged = merge_issues(previous, fetch.changed_issues, fetch.closers, complete=fetch.complete)
+    merged = merge_issues(previous, fetch.changed_issues, fetch.closers, complete=fetch.complete,
+                          fetched_at=fetch.fetched_at)
     # A refresh re-reads the newest window; count only the issues that really changed.
     known = dict(zip(previous["number"], previous["updated_at"], strict=True))
     changed = sum(known.get(n) != u for n, u in zip(fetch.changed_issues["number"], fetch.changed_issues["updated_at"],
@@ -246,8 +255,11 @@ def store_fetch(conn: duckdb.DuckDBPyConnection, fetch: RepositoryFetch) -> Stor
         "closers_complete": state.closers_complete, "pull_requests": state.pull_requests,
         "last_fetched_at": _timestamp(fetch.fetched_at),
     }]), "fetch_state"))
-    return StoredFetch(fetch.repo, fetch.state, len(merged), changed,
-                       int((merged["state"] == "open").sum()), fetch.stats, fetch.message)
+    alive = merged["deleted_at"].isna()
+    newly_deleted = int((~alive & previous.reindex(columns=ISSUE_COLUMNS).set_index("number")["deleted_at"]
+                         .reindex(merged["number"]).isna().to_numpy()).sum())
+    return StoredFetch(fetch.repo, fetch.state, int(alive.sum()), changed,
+                       int((alive & (merged["state"] == "open")).sum()), fetch.stats, fetch.message, newly_deleted)
 
 
 def refresh_repository(client: GitHubClient, store: Warehouse, repo: str, **options: Any) -> tuple[RepositoryFetch,

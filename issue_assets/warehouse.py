@@ -41,6 +41,9 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
         ("closed_at", "TIMESTAMP"), ("closed_by", "VARCHAR"), ("comments", "INTEGER"), ("labels", "VARCHAR[]"),
         ("assignees", "VARCHAR[]"), ("milestone", "VARCHAR"), ("locked", "BOOLEAN"), ("reactions", "INTEGER"),
         ("is_pull_request", "BOOLEAN"), ("html_url", "VARCHAR"), ("fetched_at", "TIMESTAMP"),
+        # When a complete listing of the repository first lacked the issue (deleted or transferred):
+        # the row is kept as it was last seen, and the analysis leaves it out.
+        ("deleted_at", "TIMESTAMP"),
     ],
     # What a refresh of one repository resumes from; written in the same transaction as its rows.
     "fetch_state": [
@@ -129,9 +132,16 @@ class Warehouse:
 
 
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the tables; a warehouse written by an earlier version gets the columns added since
+    (as nulls), so upgrading never needs a new fetch."""
+    existing = set(conn.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall())
     for name, columns in SCHEMAS.items():
         body = ", ".join(f'"{column}" {kind}' for column, kind in columns)
         conn.execute(f'CREATE TABLE IF NOT EXISTS "{name}" ({body})')
+        if any(table == name for table, _ in existing):
+            for column, kind in columns:
+                if (name, column) not in existing:
+                    conn.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {kind}')
 
 
 def read_table(conn: duckdb.DuckDBPyConnection, name: str, where: str = "", params: Sequence = ()) -> pd.DataFrame:
@@ -159,3 +169,14 @@ def replace_rows(conn: duckdb.DuckDBPyConnection, table: str, repo: str, frame: 
     """Replace exactly one repository's rows of a per-repository table."""
     conn.execute(f'DELETE FROM "{table}" WHERE repo = ?', [repo])
     insert(conn, table, frame)
+
+
+def table_digest(frame: pd.DataFrame, ignore: Sequence[str] = ()) -> str:
+    """SHA-256 of a table's content, independent of row and column order: two warehouses with equal
+    digests hold the same rows. ``ignore``: columns that legitimately differ (fetch times)."""
+    import hashlib
+
+    kept = frame.drop(columns=[c for c in ignore if c in frame.columns])
+    kept = kept.reindex(columns=sorted(kept.columns))
+    text = kept.astype(str).sort_values(list(kept.columns)).to_csv(index=False) if len(kept.columns) else ""
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -183,6 +183,17 @@ def test_deep_lists_are_walked_in_since_windows_past_the_page_limit(make_client)
         assert info.value.status == 422 and "pagination is limited" in info.value.message
 
 
+def test_a_repository_of_25000_issues_is_fetched_whole_past_githubs_page_100(make_client):
+    """The issue's own numbers: GitHub answers 422 beyond page 100 of 100 items."""
+    state = EmulatorState([_tiny_repo("deep/huge", 25_000)], Faults(max_page=100))
+    with GitHubEmulator(state) as emulator:
+        client = make_client(emulator.url)
+        listing = client.fetch_issues("deep/huge")
+    numbers = [i["number"] for i in listing.issues] + [p["number"] for p in listing.pull_requests]
+    assert sorted(numbers) == list(range(1, 25_001))
+    assert client.stats.by_status.get(422, 0) == 0 and client.stats.requests <= 260
+
+
 def test_a_burst_updated_in_one_second_is_paged_and_the_limit_is_explained(make_client):
     state = EmulatorState([_tiny_repo("burst/repo", 250, same_second=True)], Faults(max_page=5))
     with GitHubEmulator(state) as emulator:

@@ -223,7 +223,7 @@ for _ in range(6):
 """
 
 
-def test_concurrent_backfill_runs_never_fail_on_the_duckdb_lock(tmp_path, monkeypatch, start_emulator,
+def test_four_concurrent_backfill_runs_never_fail_on_the_duckdb_lock(tmp_path, monkeypatch, start_emulator,
                                                                  small_snapshot):
     emulator = start_emulator()
     home = tmp_path / "home"
@@ -236,11 +236,12 @@ def test_concurrent_backfill_runs_never_fail_on_the_duckdb_lock(tmp_path, monkey
     run = defs.resolve_job_def("list_repositories").execute_in_process(instance=instance)
     assert run.success
     keys = instance.get_dynamic_partitions(repository_partitions.name)
-    half = len(keys) // 2
+    quarter = len(keys) // 4
+    ranges = [(keys[i * quarter], keys[(i + 1) * quarter - 1 if i < 3 else -1]) for i in range(4)]
     holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(home / "warehouse.duckdb")], env=env)
     runs = [subprocess.Popen([sys.executable, "-c", CONCURRENT_RUN, first, last], env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
-            for first, last in ((keys[0], keys[half - 1]), (keys[half], keys[-1]))]
+            for first, last in ranges]
     outputs = [process.communicate(timeout=600) for process in runs]
     holder.wait(timeout=60)
     for process, (out, err) in zip(runs, outputs, strict=True):

@@ -82,7 +82,7 @@ def test_full_refresh_refetches_everything(start_emulator, make_client, small_sn
     pd.testing.assert_frame_equal(store.read("SELECT number, closed_by FROM raw_issues ORDER BY number"), closers)
 
 
-def test_small_repository_refresh_keeps_closers_and_drops_deleted_issues(start_emulator, make_client,
+def test_small_repository_refresh_keeps_closers_and_marks_deleted_issues(start_emulator, make_client,
                                                                          small_snapshot):
     """One page of issues: each refresh is a complete listing (one conditional request)."""
     emulator = start_emulator()
@@ -98,8 +98,15 @@ def test_small_repository_refresh_keeps_closers_and_drops_deleted_issues(start_e
                                   before)
     deleted = int(before["number"].iloc[0])
     emulator.state.delete_issue(snap.full_name, deleted)
-    _fetch_and_store(client, store, snap.full_name)
-    assert deleted not in set(store.read("SELECT number FROM raw_issues")["number"])
+    fetch, stored = _fetch_and_store(client, store, snap.full_name)
+    # Kept as last seen, marked with the fetch that first missed it; no longer counted as an issue.
+    rows = store.read("SELECT number, state, deleted_at FROM raw_issues ORDER BY number")
+    assert rows["deleted_at"].notna().tolist() == (rows["number"] == deleted).tolist()
+    assert stored.deleted == 1 and stored.issues == len(before) - 1
+    marked_at = rows.loc[rows["number"] == deleted, "deleted_at"].iloc[0]
+    _, again = _fetch_and_store(client, store, snap.full_name)
+    assert again.deleted == 0 and store.read(
+        f"SELECT deleted_at FROM raw_issues WHERE number = {deleted}")["deleted_at"].iloc[0] == marked_at
 
 
 def test_unavailable_repository_keeps_its_issues(start_emulator, make_client, small_snapshot):
@@ -136,3 +143,21 @@ def test_merge_keeps_known_closers_and_drops_them_on_reopen():
     assert merged["closed_by"].to_dict() == {1: "alice", 2: None, 3: "carol", 4: None}
     assert merge_issues(previous.iloc[0:0], previous.iloc[0:0], {}).empty
     assert FetchState.from_row(None) == FetchState()
+
+
+def test_an_issue_that_comes_back_is_alive_again():
+    from datetime import datetime
+
+
+    def rows(*numbers: int) -> pd.DataFrame:
+        return pd.DataFrame([{"repo": "o/r", "number": n, "state": "open", "updated_at": pd.Timestamp("2022-01-01"),
+                              "deleted_at": None} for n in numbers], columns=ISSUE_COLUMNS)
+
+    seen = datetime(2022, 3, 1)
+    marked = merge_issues(rows(1, 2, 3), rows(1, 3), {}, complete=True, fetched_at=seen)
+    assert marked.set_index("number")["deleted_at"].isna().to_dict() == {1: True, 2: False, 3: True}
+    assert marked.set_index("number").loc[2, "deleted_at"] == pd.Timestamp(seen)
+    incremental = merge_issues(marked, rows(3), {}, complete=False)  # a since-window cannot see deletions
+    assert incremental["deleted_at"].notna().sum() == 1
+    back = merge_issues(marked, rows(1, 2, 3), {}, complete=True, fetched_at=datetime(2022, 4, 1))
+    assert back["deleted_at"].isna().all()

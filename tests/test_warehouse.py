@@ -57,3 +57,16 @@ def test_a_failed_transaction_leaves_the_tables_as_they_were(tmp_path):
         conn.execute("DELETE FROM numbers")
         raise RuntimeError("crash mid-write")
     assert store.read("SELECT x FROM numbers ORDER BY x")["x"].tolist() == [1, 2]
+
+
+def test_a_warehouse_from_an_earlier_version_gets_the_new_columns(tmp_path):
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as conn:  # raw_issues as it was before deleted_at existed
+        conn.execute("CREATE TABLE raw_issues (repo VARCHAR, number INTEGER, title VARCHAR)")
+        conn.execute("INSERT INTO raw_issues VALUES ('o/r', 1, 'kept')")
+    store = Warehouse(path)
+    rows = store.read("SELECT repo, number, title, deleted_at, fetched_at FROM raw_issues")
+    assert rows[["repo", "number", "title"]].values.tolist() == [["o/r", 1, "kept"]]
+    assert rows["deleted_at"].isna().all()

@@ -24,8 +24,10 @@ AFTER_UPSTREAM = (
     & ~dg.AutomationCondition.in_progress()
 ).with_label("after upstream updates")
 
+# Deleted or transferred issues stay in raw_issues (as last seen), not in the analysis.
 LISTED_ISSUES_SQL = """
-    SELECT i.* FROM raw_issues i JOIN repositories r ON r.repo = i.repo AND r.listed
+    SELECT i.* EXCLUDE (deleted_at) FROM raw_issues i JOIN repositories r ON r.repo = i.repo AND r.listed
+    WHERE i.deleted_at IS NULL
     ORDER BY i.repo, i.number
 """
 
@@ -47,7 +49,8 @@ def labeled_issues(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     store = warehouse.get()
     raw = store.read(LISTED_ISSUES_SQL)
     contributors = store.read("SELECT repo, contributors FROM repo_metadata").set_index("repo")["contributors"]
-    all_rows = int(store.read("SELECT count(*) AS n FROM raw_issues")["n"].iloc[0])
+    all_rows = int(store.read("SELECT count(*) AS n FROM raw_issues WHERE deleted_at IS NULL")["n"].iloc[0])
+    deleted = int(store.read("SELECT count(*) AS n FROM raw_issues WHERE deleted_at IS NOT NULL")["n"].iloc[0])
     project_model = paths.project_classifier_path()
     classifier = LearnedClassifier.load(project_model) if project_model.exists() else None
     labeled = issue_features(raw, contributors, classifier)
@@ -56,6 +59,7 @@ def labeled_issues(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(labeled),
         "issues_of_unlisted_repositories_left_out": all_rows - len(raw),
+        "deleted_or_transferred_issues_left_out": deleted,
         "classifier": "project (project_classifier)" if classifier else "shipped",
         "repositories": int(labeled["repo"].nunique()),
         "closed_share": float(labeled["closed"].mean()) if len(labeled) else 0.0,

@@ -1,6 +1,7 @@
 """``repo_metadata[repo]`` and ``raw_issues[repo]``: one GitHub fetch per repository partition."""
 
 
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import dagster as dg
@@ -42,6 +43,7 @@ class FetchConfig(dg.Config):
 def _summary(stored: list[StoredFetch]) -> pd.DataFrame:
     return pd.DataFrame([{
         "repo": s.repo, "state": s.state, "issues": s.issues, "open": s.open, "changed": s.changed,
+        "deleted": s.deleted,
         "requests": s.stats.requests, "not_modified": s.stats.not_modified, "retries": s.stats.retries,
         "wait_s": round(s.stats.wait_seconds, 1),
     } for s in stored])
@@ -65,12 +67,15 @@ def repository_fetch(context: dg.AssetExecutionContext, config: FetchConfig, git
 
     cache = github.cache()
 
+    budgets: dict[str, str] = {}
+
     def fetch(repo: str):
         client = github.client(cache)
         try:
             return fetch_repository(client, repo, states.get(repo, FetchState()), metadata=want_metadata,
                                     issues=want_issues, full_refresh=config.full_refresh)
         finally:
+            budgets[repo] = client.pool.describe(time.time())
             client.session.close()
 
     stored: list[StoredFetch] = []
@@ -90,9 +95,11 @@ def repository_fetch(context: dg.AssetExecutionContext, config: FetchConfig, git
             if not result.available:
                 context.log.warning("%s is %s (HTTP %s): kept its stored issues", repo, result.state,
                                     result.metadata and result.metadata.get("http_status"))
-            context.log.info("%s: %s issues, %s changed, %d requests (%d answered 304)", repo,
-                             stored[-1].issues, stored[-1].changed, result.stats.requests,
-                             result.stats.not_modified)
+            done = len(stored) + len(failed)
+            context.log.info("%s (%d/%d): %s issues, %s changed, %d requests (%d answered 304), %.0f s waited; "
+                             "rate limit %s", repo, done, len(repos), stored[-1].issues, stored[-1].changed,
+                             result.stats.requests, result.stats.not_modified, result.stats.wait_seconds,
+                             budgets.get(repo, "not known"))
     cache.close()
     if failed:
         raise dg.Failure(
@@ -118,5 +125,5 @@ def repository_fetch(context: dg.AssetExecutionContext, config: FetchConfig, git
 
         yield dg.MaterializeResult(asset_key="raw_issues", metadata={
             **common, "dagster/row_count": column_sum("issues"), "issues_changed": column_sum("changed"),
-            "open_issues": column_sum("open"),
+            "open_issues": column_sum("open"), "issues_deleted_or_transferred": column_sum("deleted"),
         })

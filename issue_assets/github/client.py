@@ -187,6 +187,17 @@ class TokenPool:
         resets = [s.reset for s in self.states if s.reset is not None]
         return max(0.0, min(resets) - now + 1.0) if resets else 60.0
 
+    def describe(self, now: float) -> str:
+        """Requests left per token and when each budget resets, for the logs."""
+        parts = []
+        for state in self.states:
+            if state.remaining is None:
+                parts.append(f"{state.label}: not known yet")
+                continue
+            resets = f", resets in {max(0, round(state.reset - now))} s" if state.reset is not None else ""
+            parts.append(f"{state.label}: {state.remaining} of {state.limit} left{resets}")
+        return "; ".join(parts)
+
 
 @dataclass
 class Response:
