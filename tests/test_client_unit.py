@@ -70,6 +70,16 @@ def test_request_stats_since_gives_the_work_of_an_interval():
     delta = stats.since(before)
     assert (delta.requests, delta.not_modified, delta.rate_limit_points) == (3, 3, 0)
     assert delta.as_metadata()["api_status_counts"] == {"304": 3}
+    # A dropped connection has no status: counted as "error" beside the statuses (found by the soak run).
+    stats.by_status["error"] += 2
+    assert stats.as_metadata()["api_status_counts"] == {"200": 8, "304": 5, "error": 2}
+
+
+def test_token_pool_describes_the_budget_left_for_the_logs():
+    pool = TokenPool(["aaaa1111", None])
+    assert pool.describe(now=0) == "token …1111: not known yet; anonymous: not known yet"
+    pool.states[0].update({"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4321", "x-ratelimit-reset": "100"})
+    assert pool.describe(now=40).startswith("token …1111: 4321 of 5000 left, resets in 60 s")
 
 
 def test_url_for_orders_parameters_so_the_cache_key_is_stable():

@@ -176,3 +176,14 @@ def test_two_processes_fetching_the_same_repository_never_interleave_their_write
         _, err = miner.communicate(timeout=120)
         assert miner.returncode == 0, err[-2000:]
     assert _digests(Warehouse(path)) == _digests(clean)
+
+
+def test_the_whole_graph_under_every_fault_ends_identical_to_a_fault_free_run():
+    """benchmarks/soak.py at a small scale: every warehouse table, from raw issues to the study tables."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(root / "benchmarks" / "soak.py"), "--repos", "12", "--issues", "400",
+                           "--rate-limit", "30", "--rate-window", "1"], capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    assert "all 12 tables identical" in done.stdout
+    assert "faults served: none" not in done.stdout.split("every fault on")[1]

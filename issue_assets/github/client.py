@@ -139,7 +139,8 @@ class RequestStats:
             "api_redirects": self.redirects,
             "api_wait_seconds": round(self.wait_seconds, 3),
             "api_rate_limit_points": self.rate_limit_points,
-            "api_status_counts": {str(k): v for k, v in sorted(self.by_status.items())},
+            # Keys are HTTP statuses and "error" (no answer at all): sort them as text.
+            "api_status_counts": {str(k): v for k, v in sorted(self.by_status.items(), key=lambda kv: str(kv[0]))},
         }
 
 
