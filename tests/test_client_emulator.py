@@ -470,3 +470,20 @@ def test_emulator_validates_list_parameters(start_emulator):
     assert len(default.json()) <= 100
     unknown = requests.post(f"{emulator.url}/_emulator/mutate", json={"op": "drop_table"}, timeout=5)
     assert unknown.status_code == 422 and "unknown mutation" in unknown.json()["message"]
+
+
+def test_concurrent_requests_never_overspend_the_emulators_budget(start_emulator):
+    """Found by the soak run: points were checked and spent under two locks, so parallel requests
+    drove the budget below zero and answered 'remaining: -3', which GitHub never does."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    emulator = start_emulator(rate_limit=10, rate_window=60)
+
+    def get(_: int) -> tuple[int, int]:
+        answer = requests.get(f"{emulator.url}/repos/none/such", timeout=10)
+        return answer.status_code, int(answer.headers["x-ratelimit-remaining"])
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(get, range(30)))
+    assert sum(status != 403 for status, _ in answers) == 10
+    assert min(remaining for _, remaining in answers) == 0

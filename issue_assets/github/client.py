@@ -418,7 +418,8 @@ class GitHubClient:
                         delay if delay is not None else max(self.secondary_limit_wait, self._backoff(attempt)),
                     )
                     continue
-                if raw.headers.get("x-ratelimit-remaining") == "0":
+                remaining = raw.headers.get("x-ratelimit-remaining", "")
+                if remaining.lstrip("-").isdigit() and int(remaining) <= 0:
                     token.remaining = 0
                     if token.reset is None or token.reset <= self._clock():
                         # No usable reset time (or clocks disagree): back off instead of spinning.

@@ -304,6 +304,9 @@ class RateLimiter:
             bucket = self._buckets[identity] = [self.limit, now + self.window]
         return bucket
 
+    def current(self, identity: str) -> list[float] | None:
+        return self._buckets.get(identity)
+
     def body(self, bucket: list[float]) -> dict:
         """``/rate_limit`` in GitHub's shape; asking for it costs nothing."""
         core = {"limit": self.limit, "remaining": int(bucket[0]), "reset": int(bucket[1] + 0.999),
@@ -446,6 +449,9 @@ class GitHubEmulator:
                 reply = _error(403, f"API rate limit exceeded for {identity}.")
                 reply.headers.update(rate_headers)
                 return reply, None
+            if counted:  # spend the point now, under the lock, so concurrent requests never overspend
+                bucket[0] -= 1
+                self.counters["rate_limit_points"] += 1
 
         if not counted:
             return _json_reply(200, self.limiter.body(bucket), headers=dict(rate_headers)), None
@@ -462,12 +468,12 @@ class GitHubEmulator:
             if _not_modified(headers, etag, reply.last_modified):
                 with self._lock:
                     self.counters["not_modified"] += 1
+                    self.counters["rate_limit_points"] -= 1  # a 304 is free: give the point back
+                    if self.limiter.current(identity) is bucket:
+                        bucket[0] += 1
                     reply = Reply(304, b"", {"ETag": etag, **self.limiter.headers(bucket)})
                 return reply, None
         with self._lock:
-            if counted:
-                bucket[0] -= 1
-                self.counters["rate_limit_points"] += 1
             self.counters[f"status_{reply.status}"] += 1
             reply.headers.update(self.limiter.headers(bucket))
             if fault:
