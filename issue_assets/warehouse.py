@@ -72,6 +72,7 @@ class Warehouse:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._memory = duckdb.connect(":memory:") if self.path == ":memory:" else None
+        self._schema_ready = False  # tables are never dropped: checking them once per object is enough
         if self._memory is None:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
 
@@ -99,7 +100,9 @@ class Warehouse:
         """A connection with every table created; closed (and the file lock released) on exit."""
         conn = self._open()
         try:
-            ensure_schema(conn)
+            if not self._schema_ready:
+                ensure_schema(conn)
+                self._schema_ready = True
             yield conn
         finally:
             conn.close()
