@@ -256,8 +256,7 @@ def store_fetch(conn: duckdb.DuckDBPyConnection, fetch: RepositoryFetch) -> Stor
         "last_fetched_at": _timestamp(fetch.fetched_at),
     }]), "fetch_state"))
     alive = merged["deleted_at"].isna()
-    newly_deleted = int((~alive & previous.reindex(columns=ISSUE_COLUMNS).set_index("number")["deleted_at"]
-                         .reindex(merged["number"]).isna().to_numpy()).sum())
+    newly_deleted = int((merged["deleted_at"] == _timestamp(fetch.fetched_at)).sum())  # marked by this fetch
     return StoredFetch(fetch.repo, fetch.state, int(alive.sum()), changed,
                        int((alive & (merged["state"] == "open")).sum()), fetch.stats, fetch.message, newly_deleted)
 
