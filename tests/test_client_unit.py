@@ -121,3 +121,15 @@ def test_timestamps_normalize_to_githubs_form():
     assert normalize_timestamp("1980-01-01T00:00:00") == "1980-01-01T00:00:00Z"
     with pytest.raises(ValueError, match="ISO 8601"):
         normalize_timestamp("yesterday")
+
+
+def test_clients_of_one_run_share_what_they_learn_of_the_budget():
+    from issue_assets.github.client import tokens_from
+
+    assert tokens_from("a, b,,") == ["a", "b"] and tokens_from(None) == [None] and tokens_from(["x"]) == ["x"]
+    pool = TokenPool(tokens_from("a,b"))
+    first, second = GitHubClient("http://x", "a,b", pool=pool), GitHubClient("http://x", "a,b", pool=pool)
+    first.pool.states[0].update({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "100"})
+    assert second.pool.states[0].remaining == 0  # the second thread knows the first one spent token a
+    with pytest.raises(ValueError, match="exactly the client's tokens"):
+        GitHubClient("http://x", "c", pool=pool)

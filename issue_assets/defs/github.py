@@ -66,11 +66,11 @@ def repository_fetch(context: dg.AssetExecutionContext, config: FetchConfig, git
         states = {repo: load_state(conn, repo) for repo in repos}
 
     cache = github.cache()
-
+    budget = github.token_pool()  # one view of the rate limit for every thread of this run
     budgets: dict[str, str] = {}
 
     def fetch(repo: str):
-        client = github.client(cache)
+        client = github.client(cache, budget)
         try:
             return fetch_repository(client, repo, states.get(repo, FetchState()), metadata=want_metadata,
                                     issues=want_issues, full_refresh=config.full_refresh)

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from issue_assets import paths
 from issue_assets.github.cache import ConditionalCache
-from issue_assets.github.client import GitHubClient
+from issue_assets.github.client import GitHubClient, TokenPool, tokens_from
 from issue_assets.github.generator import DEMO, generate_snapshot
 from issue_assets.sources.repositories import SOURCE_KINDS, RepositoryList, SourceError, read_source
 from issue_assets.warehouse import Warehouse
@@ -37,10 +37,16 @@ class GitHubResource(dg.ConfigurableResource):
         """The ETag cache (thread-safe: one per run, shared by its clients)."""
         return ConditionalCache(self.etag_cache or paths.etag_cache_path())
 
-    def client(self, cache: ConditionalCache) -> GitHubClient:
-        """A new client: one per thread, since a requests session is not thread-safe."""
+    def client(self, cache: ConditionalCache, pool: TokenPool | None = None) -> GitHubClient:
+        """A new client: one per thread, since a requests session is not thread-safe. Clients of one run
+        share its ``pool`` (see :meth:`token_pool`), so they share what they learn of the rate limit."""
         overrides = {"GITHUB_API_URL": self.api_url} if self.api_url else {}
-        return GitHubClient.from_env({**os.environ, **overrides}, cache=cache, max_wait_seconds=self.max_wait_seconds)
+        return GitHubClient.from_env({**os.environ, **overrides}, cache=cache, max_wait_seconds=self.max_wait_seconds,
+                                     pool=pool)
+
+    def token_pool(self) -> TokenPool:
+        """The budget of GITHUB_TOKEN's tokens, for the clients of one run."""
+        return TokenPool(tokens_from(os.environ.get("GITHUB_TOKEN")))
 
 
 class RepositorySourceResource(dg.ConfigurableResource):

@@ -22,6 +22,7 @@ import logging
 import os
 import random
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -172,14 +173,31 @@ class TokenState:
                     pass
 
 
+def tokens_from(tokens: Sequence[str] | str | None) -> list[str | None]:
+    """The token pool of a GITHUB_TOKEN value (comma-separated) or a list; ``[None]``: anonymous."""
+    if isinstance(tokens, str):
+        tokens = [t.strip() for t in tokens.split(",") if t.strip()]
+    return list(tokens) if tokens else [None]
+
+
 class TokenPool:
     """One or more tokens; requests go out under the one with the most remaining budget."""
 
     def __init__(self, tokens: Sequence[str | None]):
         self.states = [TokenState(t) for t in tokens] or [TokenState(None)]
+        self._lock = threading.Lock()
 
     def best(self, now: float) -> TokenState:
         return max(self.states, key=lambda s: s.budget(now))
+
+    def take(self, now: float) -> TokenState:
+        """The token with the most budget, with one request counted against it at once: threads
+        sharing the pool then never send more requests than the budget they were told is left."""
+        with self._lock:
+            token = self.best(now)
+            if token.remaining is not None and token.remaining > 0:
+                token.remaining -= 1
+            return token
 
     def seconds_until_available(self, now: float) -> float:
         """0 when some token has budget, else the wait until the earliest reset (plus 1 s of slack)."""
@@ -285,14 +303,18 @@ class GitHubClient:
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
         log: logging.Logger | logging.LoggerAdapter | None = None,
+        pool: TokenPool | None = None,
     ):
+        """``pool``: the budget view of clients that share the same tokens (one client per thread,
+        one pool per run), so that a thread does not spend a budget another one already used up."""
         base_url = (base_url or DEFAULT_API_URL).strip()
         if not urlsplit(base_url).scheme or not urlsplit(base_url).netloc:
             raise ValueError(f"GITHUB_API_URL must be an absolute http(s) URL, got {base_url!r}")
         self.base_url = base_url.rstrip("/")
-        if isinstance(tokens, str):
-            tokens = [t.strip() for t in tokens.split(",") if t.strip()]
-        self.pool = TokenPool(list(tokens) if tokens else [None])
+        tokens = tokens_from(tokens)
+        if pool is not None and [state.token for state in pool.states] != tokens:
+            raise ValueError("a shared token pool must hold exactly the client's tokens")
+        self.pool = pool if pool is not None else TokenPool(tokens)
         self.cache = cache if cache is not None else ConditionalCache()
         self.session = session or requests.Session()
         self.session.headers.setdefault("User-Agent", USER_AGENT)
@@ -361,7 +383,7 @@ class GitHubClient:
             now = self._clock()
             self._wait(self.pool.seconds_until_available(now),
                        f"rate limit spent on all {len(self.pool.states)} token(s)")
-            token = self.pool.best(self._clock())
+            token = self.pool.take(self._clock())
             headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
             if token.token:
                 headers["Authorization"] = f"Bearer {token.token}"
