@@ -138,6 +138,22 @@ def test_blocking_check_stops_the_analysis_on_bad_raw_issues(graph):
     assert "#1" in failure.dagster_event.event_specific_data.metadata["failures"].value
 
 
+def test_deleted_issues_stay_in_raw_issues_and_leave_the_analysis(graph):
+    _, instance, store = graph
+    assert materialize_all(instance).success
+    before = len(store.table("labeled_issues"))
+    with store.transaction() as conn:  # what a complete listing that lacks two issues leaves behind
+        conn.execute("UPDATE raw_issues SET deleted_at = TIMESTAMP '2022-12-01' WHERE number IN "
+                     "(SELECT number FROM raw_issues ORDER BY repo, number LIMIT 2) AND repo = "
+                     "(SELECT min(repo) FROM raw_issues)")
+    deleted = int(store.read("SELECT count(*) AS n FROM raw_issues WHERE deleted_at IS NOT NULL")["n"].iloc[0])
+    assert deleted > 0
+    run = defs.resolve_job_def("analyze").execute_in_process(instance=instance)
+    assert run.success and len(store.table("labeled_issues")) == before - deleted
+    materialization = instance.get_latest_materialization_event(dg.AssetKey("labeled_issues")).asset_materialization
+    assert materialization.metadata["deleted_or_transferred_issues_left_out"].value == deleted
+
+
 def test_sensor_registers_new_repositories_and_skips_an_unchanged_list(graph, small_snapshot, tmp_path):
     _, instance, _ = graph
     seed = tmp_path / "seed.csv"

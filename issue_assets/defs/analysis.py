@@ -49,8 +49,9 @@ def labeled_issues(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     store = warehouse.get()
     raw = store.read(LISTED_ISSUES_SQL)
     contributors = store.read("SELECT repo, contributors FROM repo_metadata").set_index("repo")["contributors"]
-    all_rows = int(store.read("SELECT count(*) AS n FROM raw_issues WHERE deleted_at IS NULL")["n"].iloc[0])
-    deleted = int(store.read("SELECT count(*) AS n FROM raw_issues WHERE deleted_at IS NOT NULL")["n"].iloc[0])
+    counts = store.read("SELECT count(*) FILTER (deleted_at IS NULL) AS live, "
+                        "count(*) FILTER (deleted_at IS NOT NULL) AS deleted FROM raw_issues").iloc[0]
+    all_rows, deleted = int(counts["live"]), int(counts["deleted"])
     project_model = paths.project_classifier_path()
     classifier = LearnedClassifier.load(project_model) if project_model.exists() else None
     labeled = issue_features(raw, contributors, classifier)

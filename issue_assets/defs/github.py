@@ -67,7 +67,6 @@ def repository_fetch(context: dg.AssetExecutionContext, config: FetchConfig, git
 
     cache = github.cache()
     budget = github.token_pool()  # one view of the rate limit for every thread of this run
-    budgets: dict[str, str] = {}
 
     def fetch(repo: str):
         client = github.client(cache, budget)
@@ -75,7 +74,6 @@ def repository_fetch(context: dg.AssetExecutionContext, config: FetchConfig, git
             return fetch_repository(client, repo, states.get(repo, FetchState()), metadata=want_metadata,
                                     issues=want_issues, full_refresh=config.full_refresh)
         finally:
-            budgets[repo] = client.pool.describe(time.time())
             client.session.close()
 
     stored: list[StoredFetch] = []
@@ -99,7 +97,7 @@ def repository_fetch(context: dg.AssetExecutionContext, config: FetchConfig, git
             context.log.info("%s (%d/%d): %s issues, %s changed, %d requests (%d answered 304), %.0f s waited; "
                              "rate limit %s", repo, done, len(repos), stored[-1].issues, stored[-1].changed,
                              result.stats.requests, result.stats.not_modified, result.stats.wait_seconds,
-                             budgets.get(repo, "not known"))
+                             budget.describe(time.time()))
     cache.close()
     if failed:
         raise dg.Failure(
