@@ -318,3 +318,28 @@ def test_annotation_sample_and_agreement_from_coded_sheets(graph, small_snapshot
     labeled = store.table("labeled_issues")
     coded = [truth[f"{r}#{n}"] for r, n in zip(labeled["repo"], labeled["number"], strict=True)]
     assert (labeled["category"] == pd.Series(coded)).mean() > 0.9  # trained on these very issues
+
+
+def test_raw_issue_checks_run_once_per_analysis_and_on_a_partition_launched_alone(graph):
+    _, instance, store = graph
+    result = materialize_all(instance)
+    checked = {}
+    for run_id in result.runs:
+        job = instance.get_run_by_id(run_id).job_name
+        for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+            evaluation = record.dagster_event.event_specific_data
+            if evaluation.asset_key == dg.AssetKey("raw_issues"):
+                checked.setdefault(job, set()).add(evaluation.metadata["rows_checked"].value)
+    # Backfill range runs leave the checks to the analyze run, which checks every stored issue.
+    assert set(checked) == {"analyze"} and checked["analyze"] == {len(store.table("raw_issues"))}
+    # Materialized from the UI, a partition's checks come with it and read that repository only.
+    repo = store.table("raw_issues")["repo"].value_counts().index[0]
+    with_checks = dg.Definitions.merge(defs, dg.Definitions(jobs=[
+        dg.define_asset_job("fetch_with_checks", selection=dg.AssetSelection.assets("repo_metadata", "raw_issues"))]))
+    run = with_checks.resolve_job_def("fetch_with_checks").execute_in_process(instance=instance, partition_key=repo)
+    assert run.success
+    evaluations = [e.asset_check_evaluation_data for e in run.all_events
+                   if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    expected = int((store.table("raw_issues")["repo"] == repo).sum())
+    assert len(evaluations) == 6 and all(e.passed for e in evaluations)
+    assert {e.metadata["rows_checked"].value for e in evaluations} == {expected} and expected > 0

@@ -59,9 +59,16 @@ def _by_prefix(outcomes: Iterable[quality.RuleOutcome], mapping: dict[str, str])
 
 
 @dg.multi_asset_check(specs=_specs("raw_issues", RAW_ISSUE_RULES, blocking=True),
-                      description="Great Expectations rules on every stored issue")
-def raw_issue_checks(warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
-    frame = warehouse.get().table("raw_issues")
+                      description="Great Expectations rules on the stored issues: those of the run's repositories "
+                                  "when it fetched some, else every stored issue (the analyze run)")
+def raw_issue_checks(context: dg.AssetCheckExecutionContext,
+                     warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
+    store = warehouse.get()
+    if context.has_partition_key or context.has_partition_key_range:  # a fetch launched alone: what it wrote
+        repos = list(context.partition_keys)
+        frame = store.read("SELECT * FROM raw_issues WHERE list_contains(?, repo)", [repos])
+    else:
+        frame = store.table("raw_issues")
     outcomes = quality.raw_issue_rules(frame)
     yield from _results("raw_issues", _by_prefix(outcomes, {
         "unique_issue_key": "unique_issue_key", "required_": "required_fields", "valid_state": "valid_state",
