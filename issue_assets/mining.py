@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -19,7 +19,7 @@ import pandas as pd
 
 from issue_assets.github.client import GitHubClient, RequestStats
 from issue_assets.github.objects import DEFAULT_LABELS
-from issue_assets.github.times import utc_now
+from issue_assets.github.times import parse_timestamp, utc_now
 from issue_assets.warehouse import SCHEMAS, Warehouse, conform, read_table, replace_rows
 
 ISSUE_COLUMNS = [c for c, _ in SCHEMAS["raw_issues"]]
@@ -65,12 +65,18 @@ class RepositoryFetch:
         return self.state in ("ok", "renamed")
 
 
-def _timestamp(value: Any) -> pd.Timestamp | None:
-    """A naive UTC timestamp (how the warehouse stores times)."""
+def _timestamp(value: Any) -> datetime | None:
+    """A naive UTC datetime (how the warehouse stores times)."""
     if value is None or value == "":
         return None
-    moment = pd.Timestamp(value)
-    return moment.tz_convert("UTC").tz_localize(None) if moment.tzinfo else moment
+    if isinstance(value, str):
+        try:  # the standard library's ISO parser: 15x faster than pd.Timestamp, which is 3 of 4 per issue
+            moment = parse_timestamp(value)
+        except ValueError:
+            moment = pd.Timestamp(value).to_pydatetime()
+    else:
+        moment = pd.Timestamp(value).to_pydatetime()
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _login(user: Any) -> str | None:

@@ -2,7 +2,7 @@
 
 
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import dagster as dg
 import pandas as pd
@@ -80,24 +80,32 @@ def repository_fetch(context: dg.AssetExecutionContext, config: FetchConfig, git
     failed: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(github.parallel_repositories, len(repos)))) as pool:
         futures = {pool.submit(fetch, repo): repo for repo in repos}
-        for future in as_completed(futures):
-            repo = futures[future]
-            try:
-                result = future.result()
-            except GitHubError as exc:
-                failed[repo] = f"{type(exc).__name__}: {exc}"
-                context.log.error("%s: %s", repo, failed[repo])
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            fetched = []
+            for future in sorted(done, key=futures.get):
+                try:
+                    fetched.append(future.result())
+                except GitHubError as exc:
+                    repo = futures[future]
+                    failed[repo] = f"{type(exc).__name__}: {exc}"
+                    context.log.error("%s: %s", repo, failed[repo])
+            if not fetched:
                 continue
-            with store.transaction() as conn:  # one short write per repository
-                stored.append(store_fetch(conn, result))
-            if not result.available:
-                context.log.warning("%s is %s (HTTP %s): kept its stored issues", repo, result.state,
-                                    result.metadata and result.metadata.get("http_status"))
-            done = len(stored) + len(failed)
-            context.log.info("%s (%d/%d): %s issues, %s changed, %d requests (%d answered 304), %.0f s waited; "
-                             "rate limit %s", repo, done, len(repos), stored[-1].issues, stored[-1].changed,
-                             result.stats.requests, result.stats.not_modified, result.stats.wait_seconds,
-                             budget.describe(time.time()))
+            # The fetches finished while the last write ran go in one transaction: each repository's
+            # rows and cursor stay together, and a connection (30-50 ms on a file) serves several.
+            with store.transaction() as conn:
+                batch = [store_fetch(conn, result) for result in fetched]
+            for result, written in zip(fetched, batch, strict=True):
+                stored.append(written)
+                if not result.available:
+                    context.log.warning("%s is %s (HTTP %s): kept its stored issues", result.repo, result.state,
+                                        result.metadata and result.metadata.get("http_status"))
+                context.log.info("%s (%d/%d): %s issues, %s changed, %d requests (%d answered 304), %.0f s waited; "
+                                 "rate limit %s", result.repo, len(stored) + len(failed), len(repos), written.issues,
+                                 written.changed, result.stats.requests, result.stats.not_modified,
+                                 result.stats.wait_seconds, budget.describe(time.time()))
     cache.close()
     if failed:
         raise dg.Failure(
