@@ -8,12 +8,12 @@ and no fetch is still running, so a backfill of many repositories leads to one r
 import dagster as dg
 
 from issue_assets import paths
-from issue_assets.analysis.features import issue_features
 from issue_assets.analysis.learned import LearnedClassifier
 from issue_assets.analysis.metrics import repo_metrics as compute_repo_metrics
 from issue_assets.analysis.regression import regression_table as fit_models
 from issue_assets.defs.markdown import preview, stored_table
 from issue_assets.defs.resources import WarehouseResource
+from issue_assets.labeling import label_issues
 
 # Refresh after any upstream update, once nothing upstream is in progress. Unlike `eager()`, a
 # repository partition that is missing (a new repository not fetched yet, or one whose fetch
@@ -24,14 +24,6 @@ AFTER_UPSTREAM = (
     & ~dg.AutomationCondition.in_progress()
 ).with_label("after upstream updates")
 
-# Deleted or transferred issues stay in raw_issues (as last seen), not in the analysis.
-LISTED_ISSUES_SQL = """
-    SELECT i.* EXCLUDE (deleted_at) FROM raw_issues i JOIN repositories r ON r.repo = i.repo AND r.listed
-    WHERE i.deleted_at IS NULL
-    ORDER BY i.repo, i.number
-"""
-
-
 @dg.asset(
     deps=["raw_issues", "repo_metadata", "ai_repositories"],
     group_name="analysis",
@@ -39,27 +31,31 @@ LISTED_ISSUES_SQL = """
     pool="duckdb",
     automation_condition=AFTER_UPSTREAM,
     description=(
-        "Every issue of the listed repositories with its taxonomy category (rule-based classifier from the "
-        "codebook: `category`, `confidence`, and the `evidence` that decided it) and the study's issue "
-        "features: closed, resolution days, self-closed, ignored, title/body length and lines, code block, "
-        "URL, language, sentiment (VADER), labels and assignees, repository contributors."
+        "Every issue of the listed repositories with its taxonomy category (the shipped classifier, or the "
+        "project's own once `project_classifier` beats it: `category`, calibrated `confidence`, and the "
+        "`evidence` behind it) and the study's issue features: closed, resolution days, self-closed, ignored, "
+        "title/body length and lines, code block, URL, language, sentiment (VADER), labels and assignees, "
+        "repository contributors. Only issues whose title or body changed (or whose classifier did) are "
+        "labeled again: `text_digest` tells which rows' text features are still valid."
     ),
 )
 def labeled_issues(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.get()
-    raw = store.read(LISTED_ISSUES_SQL)
-    contributors = store.read("SELECT repo, contributors FROM repo_metadata").set_index("repo")["contributors"]
     counts = store.read("SELECT count(*) FILTER (deleted_at IS NULL) AS live, "
                         "count(*) FILTER (deleted_at IS NOT NULL) AS deleted FROM raw_issues").iloc[0]
     all_rows, deleted = int(counts["live"]), int(counts["deleted"])
     project_model = paths.project_classifier_path()
-    classifier = LearnedClassifier.load(project_model) if project_model.exists() else None
-    labeled = issue_features(raw, contributors, classifier)
+    model_file = project_model if project_model.exists() else None
+    classifier = LearnedClassifier.load(model_file) if model_file else None
+    labeling = label_issues(store, classifier, model_file)
+    labeled = labeling.table
     store.replace_table("labeled_issues", labeled)
     counts = labeled["category"].value_counts()
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(labeled),
-        "issues_of_unlisted_repositories_left_out": all_rows - len(raw),
+        "issues_of_unlisted_repositories_left_out": all_rows - len(labeled),
+        "issues_labeled_now": labeling.labeled,
+        "issues_whose_text_features_were_reused": labeling.reused,
         "deleted_or_transferred_issues_left_out": deleted,
         "classifier": "project (project_classifier)" if classifier else "shipped",
         "repositories": int(labeled["repo"].nunique()),

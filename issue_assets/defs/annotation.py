@@ -20,9 +20,9 @@ from issue_assets.analysis.annotation import (
 )
 from issue_assets.analysis.classifier import default_model
 from issue_assets.analysis.learned import compare_with_default
-from issue_assets.defs.analysis import LISTED_ISSUES_SQL
 from issue_assets.defs.markdown import preview, stored_table
 from issue_assets.defs.resources import WarehouseResource
+from issue_assets.labeling import LISTED_ISSUES_SQL
 
 SAMPLE_SQL = f"""
     SELECT l.repo, l.number, l.category, l.confidence, r.title, r.body, r.html_url

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator
 import dagster as dg
 
 from issue_assets import quality
-from issue_assets.defs.analysis import LISTED_ISSUES_SQL
 from issue_assets.defs.resources import WarehouseResource
+from issue_assets.labeling import LISTED_ISSUES_SQL
 
 RAW_ISSUE_RULES = [
     ("unique_issue_key", "(repo, number) identifies one issue"),

@@ -1,0 +1,99 @@
+"""labeled_issues computed incrementally: only issues whose text (or classifier) changed are labeled again."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import pytest
+
+from issue_assets import labeling
+from issue_assets.analysis.features import LABELED_COLUMNS
+from issue_assets.mining import issue_row
+from issue_assets.warehouse import Warehouse, insert, table_digest
+
+FETCHED = datetime(2024, 6, 1)
+TEXTS = [
+    ("Traceback when training on my own data", "```\nRuntimeError: CUDA out of memory\n```\nHow do I fix it?"),
+    ("How to run inference on a video?", "Which script should I use? Thanks!"),
+    ("Pretrained weights for the large model", ""),
+    ("安装失败", "pip install 报错"),
+    ("Results lower than in the paper", "I get 71.2 mAP, the paper reports 74.5."),
+]
+
+
+def _issue(repo: str, number: int, title: str, body: str, state: str = "closed") -> dict:
+    return issue_row(repo, {
+        "number": number, "id": number * 10, "title": title, "body": body, "state": state,
+        "user": {"login": "reporter"}, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-02-01T00:00:00Z",
+        "closed_at": "2024-01-05T00:00:00Z" if state == "closed" else None, "comments": number % 3,
+        "labels": [{"name": "bug"}] if number % 2 else [], "html_url": f"https://github.com/{repo}/issues/{number}",
+    }, FETCHED)
+
+
+@pytest.fixture
+def store(tmp_path) -> Warehouse:
+    store = Warehouse(tmp_path / "w.duckdb")
+    with store.transaction() as conn:
+        insert(conn, "repositories", pd.DataFrame([{"repo": r, "listed": True} for r in ("o/a", "o/b")]))
+        insert(conn, "repo_metadata", pd.DataFrame([{"repo": "o/a", "contributors": 4},
+                                                    {"repo": "o/b", "contributors": 1}]))
+        insert(conn, "raw_issues", pd.DataFrame(
+            [_issue("o/a" if i < 3 else "o/b", i + 1, t, b, "closed" if i % 2 else "open")
+             for i, (t, b) in enumerate(TEXTS)]))
+    return store
+
+
+def _relabel(store: Warehouse, **options) -> labeling.Labeling:
+    result = labeling.label_issues(store, **options)
+    store.replace_table("labeled_issues", result.table)
+    return result
+
+
+def test_a_second_run_reuses_every_label_and_writes_the_same_table(store):
+    first = _relabel(store)
+    assert (first.labeled, first.reused) == (5, 0)
+    assert list(first.table.columns) == [*LABELED_COLUMNS, "text_digest"]
+    second = _relabel(store)
+    assert (second.labeled, second.reused) == (0, 5)
+    assert table_digest(second.table) == table_digest(first.table)
+
+
+def test_only_changed_and_new_issues_are_labeled_and_the_table_equals_a_full_recomputation(store):
+    _relabel(store)
+    with store.transaction() as conn:
+        conn.execute("UPDATE raw_issues SET body = 'It crashes with a segmentation fault', state = 'open', "
+                     "closed_at = NULL WHERE repo = 'o/a' AND number = 2")
+        conn.execute("UPDATE raw_issues SET comments = 9 WHERE repo = 'o/b' AND number = 4")  # text unchanged
+        conn.execute("UPDATE raw_issues SET deleted_at = TIMESTAMP '2024-06-02' WHERE repo = 'o/b' AND number = 5")
+        insert(conn, "raw_issues", pd.DataFrame([_issue("o/b", 6, "Add ONNX export", "Would be nice to have.")]))
+    result = _relabel(store)
+    assert (result.labeled, result.reused) == (2, 3)
+    full = labeling.label_issues(store, reuse=False)
+    assert full.labeled == 5
+    assert table_digest(result.table) == table_digest(full.table)
+    row = result.table.set_index(["repo", "number"]).loc[("o/b", 4)]
+    assert row["comments"] == 9  # state features are always current
+    assert ("o/b", 5) not in set(zip(result.table["repo"], result.table["number"], strict=True))
+
+
+def test_another_classifier_or_version_labels_everything_again(store, tmp_path, monkeypatch):
+    _relabel(store)
+    other_model = tmp_path / "project_classifier.npz"
+    other_model.write_bytes(b"another model")  # only its bytes enter the version
+    assert labeling.label_issues(store, classifier_file=other_model).labeled == 5
+    monkeypatch.setattr(labeling, "text_version", lambda classifier_file=None: "a later release")
+    assert labeling.label_issues(store).labeled == 5
+
+
+def test_issues_are_labeled_a_chunk_at_a_time(store, monkeypatch):
+    monkeypatch.setattr(labeling, "CHUNK_ROWS", 2)
+    chunked = labeling.label_issues(store)
+    monkeypatch.setattr(labeling, "CHUNK_ROWS", 50_000)
+    assert table_digest(chunked.table) == table_digest(labeling.label_issues(store).table)
+
+
+def test_a_table_written_before_digests_is_recomputed(store):
+    first = labeling.label_issues(store).table.drop(columns="text_digest")
+    store.replace_table("labeled_issues", first)
+    assert labeling.label_issues(store).labeled == 5
