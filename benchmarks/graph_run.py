@@ -1,13 +1,14 @@
 """The whole asset graph: first materialization and a no-change refresh, time and memory per step.
 
-    .venv/bin/python benchmarks/graph_run.py [--repos 576] [--issues 25000] [--seed 1] [--passes 2]
+    .venv/bin/python benchmarks/graph_run.py [--repos 576] [--issues 25000] [--seed 1] [--passes 2] [--keep DIR]
 
 Generates a synthetic snapshot and serves it with the emulator in a process of its own (its CPU
 and memory are GitHub's, not ours; its rate limit is raised so that no run waits for a window:
 the requests are counted instead). Then runs what `issue-assets run` runs (ai_repositories,
 repository fetches in range runs of 25, the analysis with its checks) in a scratch
-ISSUE_ASSETS_HOME, ``--passes`` times. Prints, per pass, the wall time, the API work, and each
-step's wall time and peak memory (this process and its children, see ``step_profile.py``).
+ISSUE_ASSETS_HOME (``--keep DIR``: in DIR, kept afterwards), ``--passes`` times. Prints, per pass,
+the wall time, the API work, and each step's wall time and peak memory (this process and its
+children, see ``step_profile.py``).
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ def _start_emulator(snapshot: Path) -> tuple[subprocess.Popen, str]:
 
 
 def main() -> None:
-    args = scale_arguments(__doc__, passes=2)
-    with tempfile.TemporaryDirectory() as scratch:
+    args = scale_arguments(__doc__, passes=2, keep=True)
+    with tempfile.TemporaryDirectory() as temporary:
+        scratch = args.keep or temporary
         snapshot = Path(scratch) / "snapshot"
         started = time.perf_counter()
         generate_snapshot(snapshot, args.repos, args.issues, args.seed)

@@ -97,3 +97,13 @@ def test_a_table_written_before_digests_is_recomputed(store):
     first = labeling.label_issues(store).table.drop(columns="text_digest")
     store.replace_table("labeled_issues", first)
     assert labeling.label_issues(store).labeled == 5
+
+
+def test_text_features_in_processes_equal_one_process(monkeypatch):
+    from issue_assets.analysis import features
+
+    monkeypatch.setattr(features, "PARALLEL_MIN_ROWS", 2)
+    titles = pd.Series([t for t, _ in TEXTS] * 3, index=range(100, 115))
+    bodies = pd.Series([b for _, b in TEXTS] * 3, index=range(100, 115))
+    parallel = features.text_features(titles, bodies, workers=2)
+    pd.testing.assert_frame_equal(parallel, features.text_features(titles, bodies, workers=1))

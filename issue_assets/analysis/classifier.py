@@ -249,18 +249,23 @@ def classify_frame(frame: pd.DataFrame, title: str = "title", body: str = "body"
 
 def _classify_in_processes(frame: pd.DataFrame, title: str, body: str, method: str, model,
                             workers: int) -> pd.DataFrame:
+    return in_processes(classify_frame, frame, workers, lambda part: (part, title, body, method, model))
+
+
+def in_processes(function, frame: pd.DataFrame, workers: int, arguments) -> pd.DataFrame:
+    """``function(*arguments(part))`` on ``workers`` consecutive parts of ``frame``, each in a process of its
+    own; the results (frames with the parts' index) concatenated in order."""
     # joblib's loky processes (scikit-learn's own dependency): unlike multiprocessing's spawn they need
     # no `if __name__ == "__main__"` guard in the caller's script, and unlike fork they are safe in
-    # Dagster's multi-threaded run worker.
+    # Dagster's multi-threaded run worker. loky keeps its workers between calls.
     from itertools import pairwise
 
     from joblib import Parallel, delayed
 
     bounds = [round(i * len(frame) / workers) for i in range(workers + 1)]
     parts = [frame.iloc[start:end] for start, end in pairwise(bounds) if end > start]
-    labelled = Parallel(n_jobs=len(parts), backend="loky")(
-        delayed(classify_frame)(part, title, body, method, model) for part in parts)
-    return pd.concat(labelled)
+    results = Parallel(n_jobs=len(parts), backend="loky")(delayed(function)(*arguments(part)) for part in parts)
+    return pd.concat(results)
 
 
 CLASSIFY_INPUT = ("id", "title")  # body is optional: an issue may have none

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from issue_assets.analysis import text
-from issue_assets.analysis.classifier import available_cores, classify_frame
+from issue_assets.analysis.classifier import PARALLEL_MIN_ROWS, available_cores, classify_frame, in_processes
 
 FEATURE_COLUMNS = [
     "closed", "resolution_days", "age_days", "self_closed", "ignored", "title_length", "body_length",
@@ -84,13 +84,18 @@ def text_version(classifier_file: str | Path | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
-def text_features(titles: pd.Series, bodies: pd.Series, classifier=None, sentiment: bool = True) -> pd.DataFrame:
+def text_features(titles: pd.Series, bodies: pd.Series, classifier=None, sentiment: bool = True,
+                  workers: int | None = None) -> pd.DataFrame:
     """``TEXT_COLUMNS`` of each issue (same index): the taxonomy label and the features of its text
-    (the sentiment columns null unless ``sentiment``)."""
+    (the sentiment columns null unless ``sentiment``), in ``workers`` processes (default: every core)
+    when there are enough issues to repay starting them."""
     titles = titles.fillna("").astype(str)
     bodies = bodies.fillna("").astype(str)
-    frame = pd.DataFrame({"title": titles, "body": bodies})
-    out = classify_frame(frame, model=classifier, workers=available_cores())
+    workers = available_cores() if workers is None else workers
+    if workers > 1 and len(titles) >= PARALLEL_MIN_ROWS:
+        return in_processes(text_features, pd.DataFrame({"title": titles, "body": bodies}), workers,
+                            lambda part: (part["title"], part["body"], classifier, sentiment, 1))
+    out = classify_frame(pd.DataFrame({"title": titles, "body": bodies}), model=classifier)
     out["title_length"] = titles.str.len()
     out["body_length"] = bodies.str.len()
     out["body_lines"] = bodies.map(lambda b: len(b.splitlines()) if b else 0)
