@@ -2,7 +2,8 @@
 
 A conditional request answered ``304 Not Modified`` costs no rate limit, so the cache is what
 makes a no-change refresh free. SQLite in WAL mode lets several processes (concurrent Dagster
-runs) share one file. Bodies are stored zlib-compressed.
+runs) share one file. Bodies are stored zlib-compressed (level 1: twice as fast as the default 6,
+and 20% larger; an issue page shrinks 8 times either way).
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ class ConditionalCache:
         for attempt in range(attempts):
             try:
                 self._conn.execute("PRAGMA journal_mode=WAL")
+                # Commits without waiting for the disk (WAL stays consistent; a power cut can lose the
+                # newest entries, which only costs a full request instead of a 304). With FULL, the
+                # fsync of every stored page took about 1 s of each 25-repository fetch run.
+                self._conn.execute("PRAGMA synchronous=NORMAL")
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or attempt == attempts - 1:
@@ -70,7 +75,7 @@ class ConditionalCache:
         with self._lock:
             self._conn.execute(
                 "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)",
-                (url, etag, last_modified, link, zlib.compress(body, 6), time.time()),
+                (url, etag, last_modified, link, zlib.compress(body, 1), time.time()),
             )
 
     def __len__(self) -> int:
