@@ -83,6 +83,15 @@ class RepoState:
             cached = self._json[number] = json.dumps(self.issues[number], ensure_ascii=False).encode()
         return cached
 
+    def event_json(self, event: dict) -> bytes:
+        """An event of the repository-wide list, with the issue's current state embedded (its JSON
+        cached once per issue, not serialized again for every event and page)."""
+        number = event["issue"]["number"]
+        if number not in self.issues:
+            return json.dumps(event, ensure_ascii=False).encode()
+        rest = json.dumps({k: v for k, v in event.items() if k != "issue"}, ensure_ascii=False).encode()
+        return rest[:-1] + (b', "issue": ' if len(rest) > 2 else b'{"issue": ') + self.item_json(number) + b"}"
+
     def touched(self, number: int | None = None) -> None:
         if number is None:
             self._json.clear()
@@ -542,8 +551,7 @@ class GitHubEmulator:
             return self._issue_list(repo, query, link_path)
         if rest == ["issues", "events"]:
             # GitHub embeds the issue's current state in each event of the repository-wide list.
-            return self._page(repo.events, query, link_path, serialize=lambda e: _dumps(
-                {**e, "issue": repo.issues.get(e["issue"]["number"], e["issue"])}))
+            return self._page(repo.events, query, link_path, serialize=repo.event_json)
         if len(rest) >= 2 and rest[0] == "issues" and rest[1].isdigit():
             number = int(rest[1])
             if number in repo.deleted:
