@@ -29,9 +29,14 @@ LISTED_ISSUES_SQL = """
     ORDER BY i.repo, i.number
 """
 _DIGEST = "md5(? || coalesce(i.title, '') || chr(0) || coalesce(i.body, ''))"
+# An issue's observation time is its repository's last successful fetch, not the fetch that last
+# brought the issue: a refresh asks only for issues updated since its cursor, and so confirms that
+# every other issue is unchanged (an open one still open) at that time.
 _LISTED_WITHOUT_BODIES_SQL = f"""
-    SELECT i.* EXCLUDE (deleted_at, body), {_DIGEST} AS text_digest
+    SELECT i.* EXCLUDE (deleted_at, body, fetched_at),
+           greatest(i.fetched_at, f.last_fetched_at) AS fetched_at, {_DIGEST} AS text_digest
     FROM raw_issues i JOIN repositories r ON r.repo = i.repo AND r.listed
+    LEFT JOIN fetch_state f ON f.repo = i.repo
     WHERE i.deleted_at IS NULL
     ORDER BY i.repo, i.number
 """

@@ -233,6 +233,20 @@ class StoredFetch:
     deleted: int = 0  # issues this fetch found deleted or transferred
 
 
+def _same_issues(previous: pd.DataFrame, merged: pd.DataFrame) -> bool:
+    """Whether ``merged`` holds the issues of ``previous`` unchanged. GitHub moves ``updated_at`` with
+    every change to an issue; the closer (from the events) and the deletion mark are the stored
+    values that can change without it."""
+    if len(previous) != len(merged):
+        return False
+    previous = previous.sort_values("number", kind="stable").reset_index(drop=True)
+
+    def values(frame: pd.DataFrame, column: str) -> list:
+        return frame[column].astype(object).where(frame[column].notna(), None).tolist()
+
+    return all(values(previous, c) == values(merged, c) for c in ("number", "updated_at", "closed_by", "deleted_at"))
+
+
 def load_state(conn: duckdb.DuckDBPyConnection, repo: str) -> FetchState:
     rows = read_table(conn, "fetch_state", "WHERE repo = ?", [repo])
     return FetchState.from_row(rows.iloc[0].to_dict() if len(rows) else None)
@@ -252,7 +266,9 @@ def store_fetch(conn: duckdb.DuckDBPyConnection, fetch: RepositoryFetch) -> Stor
     known = dict(zip(previous["number"], previous["updated_at"], strict=True))
     changed = sum(known.get(n) != u for n, u in zip(fetch.changed_issues["number"], fetch.changed_issues["updated_at"],
                                                      strict=True))
-    replace_rows(conn, "raw_issues", fetch.repo, merged)
+    # A refresh that changed nothing rewrites nothing (the cursor below records the fetch).
+    if changed or not _same_issues(previous, merged):
+        replace_rows(conn, "raw_issues", fetch.repo, merged)
     state = fetch.new_state
     if state.pull_requests is None:
         state.pull_requests = load_state(conn, fetch.repo).pull_requests

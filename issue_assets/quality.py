@@ -98,12 +98,17 @@ def _slim(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return frame.reindex(columns=list(dict.fromkeys(columns)))
 
 
+RAW_REQUIRED = ["repo", "number", "id", "title", "state", "created_at", "updated_at", "user_login"]
+# The raw_issues columns the rules read: a check loads these, not a million bodies.
+RAW_RULE_COLUMNS = [*RAW_REQUIRED, "closed_at", "is_pull_request"]
+
+
 def raw_issue_rules(frame: pd.DataFrame) -> list[RuleOutcome]:
     gxe = _gxe()
     from great_expectations.expectations.row_conditions import Column
 
-    required = ["repo", "number", "id", "title", "state", "created_at", "updated_at", "user_login"]
-    frame = _slim(frame, [*required, "closed_at", "is_pull_request"])
+    required = RAW_REQUIRED
+    frame = _slim(frame, RAW_RULE_COLUMNS)
     rules: list[tuple[str, str, Any]] = [
         ("unique_issue_key", "(repo, number) identifies one issue",
          gxe.ExpectCompoundColumnsToBeUnique(column_list=list(ISSUE_KEY))),
@@ -124,9 +129,12 @@ def raw_issue_rules(frame: pd.DataFrame) -> list[RuleOutcome]:
     return [expect("raw_issues", frame, name, text, rule, ISSUE_KEY) for name, text, rule in rules]
 
 
+LABELED_RULE_COLUMNS = [*ISSUE_KEY, "category", "confidence", "resolution_days"]
+
+
 def labeled_issue_rules(frame: pd.DataFrame, raw_rows: int) -> list[RuleOutcome]:
     gxe = _gxe()
-    frame = _slim(frame, [*ISSUE_KEY, "category", "confidence", "resolution_days"])
+    frame = _slim(frame, LABELED_RULE_COLUMNS)
     outcomes = [
         expect("labeled_issues", frame, "categories_in_taxonomy", "category is one of the 13 taxonomy ids",
                gxe.ExpectColumnValuesToBeInSet(column="category", value_set=list(CATEGORIES)), ISSUE_KEY),

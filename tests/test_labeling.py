@@ -107,3 +107,13 @@ def test_text_features_in_processes_equal_one_process(monkeypatch):
     bodies = pd.Series([b for _, b in TEXTS] * 3, index=range(100, 115))
     parallel = features.text_features(titles, bodies, workers=2)
     pd.testing.assert_frame_equal(parallel, features.text_features(titles, bodies, workers=1))
+
+
+def test_open_issues_are_observed_until_their_repositorys_last_fetch(store):
+    with store.transaction() as conn:
+        conn.execute("INSERT INTO fetch_state (repo, last_fetched_at) VALUES ('o/a', TIMESTAMP '2024-07-01')")
+    table = labeling.label_issues(store).table.set_index(["repo", "number"])
+    # o/a's refresh on July 1st did not list its open issue 1 again: it was still open then.
+    assert table.loc[("o/a", 1), "age_days"] == (datetime(2024, 7, 1) - datetime(2024, 1, 1)).days
+    assert table.loc[("o/b", 5), "age_days"] == (FETCHED - datetime(2024, 1, 1)).days  # no cursor: its row's time
+    assert table.loc[("o/a", 2), "age_days"] == 4  # closed: closing time

@@ -161,3 +161,25 @@ def test_an_issue_that_comes_back_is_alive_again():
     assert incremental["deleted_at"].notna().sum() == 1
     back = merge_issues(marked, rows(1, 2, 3), {}, complete=True, fetched_at=datetime(2022, 4, 1))
     assert back["deleted_at"].isna().all()
+
+
+def test_a_refresh_that_changed_nothing_rewrites_no_row_but_records_the_fetch(start_emulator, make_client,
+                                                                                small_snapshot):
+    emulator = start_emulator()
+    snap = _busiest(small_snapshot)
+    store = Warehouse(":memory:")
+    client = make_client(emulator.url)
+    _fetch_and_store(client, store, snap.full_name)
+    before = store.read("SELECT * FROM raw_issues ORDER BY number")
+    first_fetch = store.read("SELECT last_fetched_at FROM fetch_state")["last_fetched_at"].iloc[0]
+    _, stored = _fetch_and_store(client, store, snap.full_name)
+    assert stored.changed == 0
+    pd.testing.assert_frame_equal(store.read("SELECT * FROM raw_issues ORDER BY number"), before)
+    assert store.read("SELECT last_fetched_at FROM fetch_state")["last_fetched_at"].iloc[0] > first_fetch
+    # One change: the repository's rows are written again.
+    number = int(before.loc[before["state"] == "open", "number"].iloc[0])
+    emulator.state.add_comment(snap.full_name, number, "someone")
+    _, stored = _fetch_and_store(client, store, snap.full_name)
+    after = store.read("SELECT * FROM raw_issues ORDER BY number")
+    assert stored.changed == 1 and int(after.loc[after["number"] == number, "comments"].iloc[0]) == \
+        int(before.loc[before["number"] == number, "comments"].iloc[0]) + 1

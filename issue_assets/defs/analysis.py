@@ -24,6 +24,12 @@ AFTER_UPSTREAM = (
     & ~dg.AutomationCondition.in_progress()
 ).with_label("after upstream updates")
 
+# labeled_issues without its text columns: what the tables computed from it read.
+ISSUE_COLUMNS_SQL = """
+    SELECT * EXCLUDE (title, evidence, text_digest) FROM labeled_issues ORDER BY repo, number
+"""
+
+
 @dg.asset(
     deps=["raw_issues", "repo_metadata", "ai_repositories"],
     group_name="analysis",
@@ -82,7 +88,7 @@ def labeled_issues(context: dg.AssetExecutionContext, warehouse: WarehouseResour
 )
 def repo_metrics(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.get()
-    metrics = compute_repo_metrics(store.table("labeled_issues"),
+    metrics = compute_repo_metrics(store.read(ISSUE_COLUMNS_SQL),
                                    store.read("SELECT * FROM repositories WHERE listed"),
                                    store.table("repo_metadata"))
     with_issues = metrics[metrics["issues"] > 0]
@@ -112,7 +118,7 @@ def repo_metrics(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ),
 )
 def regression_table(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    table = fit_models(warehouse.get().table("labeled_issues"))
+    table = fit_models(warehouse.get().read(ISSUE_COLUMNS_SQL))
     logit, cox = table[table["model"] == "logit"], table[table["model"] == "cox"]
     return stored_table(
         warehouse, "regression_table", table,

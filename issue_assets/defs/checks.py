@@ -64,11 +64,12 @@ def _by_prefix(outcomes: Iterable[quality.RuleOutcome], mapping: dict[str, str])
 def raw_issue_checks(context: dg.AssetCheckExecutionContext,
                      warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
     store = warehouse.get()
+    columns = ", ".join(f'"{c}"' for c in quality.RAW_RULE_COLUMNS)
     if context.has_partition_key or context.has_partition_key_range:  # a fetch launched alone: what it wrote
-        repos = list(context.partition_keys)
-        frame = store.read("SELECT * FROM raw_issues WHERE list_contains(?, repo)", [repos])
+        frame = store.read(f"SELECT {columns} FROM raw_issues WHERE list_contains(?, repo)",
+                           [list(context.partition_keys)])
     else:
-        frame = store.table("raw_issues")
+        frame = store.read(f"SELECT {columns} FROM raw_issues")
     outcomes = quality.raw_issue_rules(frame)
     yield from _results("raw_issues", _by_prefix(outcomes, {
         "unique_issue_key": "unique_issue_key", "required_": "required_fields", "valid_state": "valid_state",
@@ -81,8 +82,9 @@ def raw_issue_checks(context: dg.AssetCheckExecutionContext,
                       description="Great Expectations rules on the labeled issues, and their count")
 def labeled_issue_checks(warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
     store = warehouse.get()
-    raw_rows = len(store.read(LISTED_ISSUES_SQL))
-    outcomes = quality.labeled_issue_rules(store.table("labeled_issues"), raw_rows)
+    raw_rows = int(store.read(f"SELECT count(*) AS n FROM ({LISTED_ISSUES_SQL})")["n"].iloc[0])
+    columns = ", ".join(f'"{c}"' for c in quality.LABELED_RULE_COLUMNS)
+    outcomes = quality.labeled_issue_rules(store.read(f"SELECT {columns} FROM labeled_issues"), raw_rows)
     yield from _results("labeled_issues", _by_prefix(outcomes, {
         "categories_in_taxonomy": "categories_in_taxonomy", "confidence_": "values_in_range",
         "resolution_": "values_in_range", "rows_match_raw_issues": "rows_match_raw_issues",

@@ -9,14 +9,10 @@ import dagster as dg
 from issue_assets import paths
 from issue_assets.analysis import study
 from issue_assets.analysis.report import render_report
-from issue_assets.defs.analysis import AFTER_UPSTREAM
+from issue_assets.defs.analysis import AFTER_UPSTREAM, ISSUE_COLUMNS_SQL
 from issue_assets.defs.markdown import preview, stored_table
 from issue_assets.defs.resources import WarehouseResource
 
-# labeled_issues without its text columns: what the study tables read.
-ISSUE_COLUMNS_SQL = """
-    SELECT * EXCLUDE (title, evidence) FROM labeled_issues ORDER BY repo, number
-"""
 STUDY = {"group_name": "study", "pool": "duckdb", "automation_condition": AFTER_UPSTREAM}
 
 
