@@ -180,19 +180,20 @@ def closure_hazards(labeled: pd.DataFrame) -> pd.DataFrame:
         params, bse = np.asarray(result.params), np.asarray(result.bse)
     if np.isnan(bse).any():
         notes.append("some standard errors are undefined (covariance not positive definite: separation?)")
-    table = pd.DataFrame({
-        "model": "cox",
-        "term": list(design.x.columns),
-        "coef": params,
-        "std_err": bse,
-        "z": params / bse,
-        "p_value": np.asarray(result.pvalues),
-        "hazard_ratio": np.exp(params),
-        "ci_low": np.exp(params - Z_95 * bse),
-        "ci_high": np.exp(params + Z_95 * bse),
-        "ph_rho": ph["ph_rho"].to_numpy(),
-        "ph_p_value": ph["ph_p_value"].to_numpy(),
-    })
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):  # infinite bounds: separation, noted
+        table = pd.DataFrame({
+            "model": "cox",
+            "term": list(design.x.columns),
+            "coef": params,
+            "std_err": bse,
+            "z": params / bse,
+            "p_value": np.asarray(result.pvalues),
+            "hazard_ratio": np.exp(params),
+            "ci_low": np.exp(params - Z_95 * bse),
+            "ci_high": np.exp(params + Z_95 * bse),
+            "ph_rho": ph["ph_rho"].to_numpy(),
+            "ph_p_value": ph["ph_p_value"].to_numpy(),
+        })
     table["n"] = len(t)
     table["n_excluded"] = design.excluded
     table["events"] = int(e.sum())
