@@ -141,3 +141,16 @@ def test_correlation_against_scipy_and_edges():
     assert "constant" in stats.correlation([1, 1, 1], [1, 2, 3], "spearman").note
     with pytest.raises(ValueError, match="method"):
         stats.correlation([1], [1], "kendall")
+
+
+def test_large_tables_get_woolfs_interval_which_agrees_with_the_exact_one():
+    from scipy.stats.contingency import odds_ratio
+
+    table = [[2600, 2300], [2100, 2500]]  # every margin above EXACT_CI_MAX_MARGIN
+    result = stats.fisher_2x2(table)
+    assert result.ci_method == "Woolf (large table)"
+    exact = odds_ratio(table, kind="conditional").confidence_interval(0.95)
+    assert result.ci_low == pytest.approx(exact.low, rel=1e-3) and result.ci_high == pytest.approx(exact.high, rel=1e-3)
+    assert result.ci_low < result.odds_ratio < result.ci_high
+    # A small cell keeps the exact interval, however large the table.
+    assert stats.fisher_2x2([[3, 4000], [2500, 2600]]).ci_method == "exact conditional"

@@ -163,10 +163,20 @@ class FisherResult:
     ci_low: float
     ci_high: float
     p_value: float
+    ci_method: str = "exact conditional"
+
+
+# The exact conditional interval sums the noncentral hypergeometric distribution over the table's
+# support (the smaller margin) at every step of a root search: 2.5 s per table at 250,000 issues, and
+# more than linear beyond. Past this margin, with every cell at least WOOLF_MIN_CELL, the interval is
+# Woolf's (log odds ratio +/- 1.96 SE), which then agrees with the exact one to well under 1%.
+EXACT_CI_MAX_MARGIN = 2_000
+WOOLF_MIN_CELL = 10
 
 
 def fisher_2x2(table: Sequence[Sequence[int]]) -> FisherResult:
-    """Fisher's exact test (two-sided) of [[a, b], [c, d]] with the conditional MLE odds ratio."""
+    """Fisher's exact test (two-sided) of [[a, b], [c, d]] with the conditional MLE odds ratio and its
+    exact 95% interval (Woolf's interval around the MLE for large tables, named in ``ci_method``)."""
     from scipy import stats
 
     counts = np.asarray(table, dtype=int)
@@ -178,6 +188,12 @@ def fisher_2x2(table: Sequence[Sequence[int]]) -> FisherResult:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         ratio = stats.contingency.odds_ratio(counts, kind="conditional")
+        margin = min(counts.sum(axis=0).min(), counts.sum(axis=1).min())
+        if margin > EXACT_CI_MAX_MARGIN and counts.min() >= WOOLF_MIN_CELL:
+            spread = Z_95 * math.sqrt(float((1.0 / counts).sum()))
+            center = math.log(float(ratio.statistic))
+            return FisherResult(float(ratio.statistic), math.exp(center - spread), math.exp(center + spread), p_value,
+                                "Woolf (large table)")
         interval = ratio.confidence_interval(confidence_level=0.95)
     return FisherResult(float(ratio.statistic), float(interval.low), float(interval.high), p_value)
 

@@ -222,15 +222,18 @@ def tested_labels(labeled: pd.DataFrame) -> list[str]:
 
 def _label_tests(labeled: pd.DataFrame) -> pd.DataFrame:
     closed = labeled["closed"].astype(bool).to_numpy()
-    label_sets = labeled["labels"].map(
-        lambda v: {str(x).lower() for x in v} if isinstance(v, list | tuple | np.ndarray) else set())
+    # One row per (issue position, lower-cased label): an issue has a label when its position is listed.
+    lists = pd.Series(labeled["labels"].to_numpy(), index=np.arange(len(labeled))).map(
+        lambda v: v if isinstance(v, list | tuple | np.ndarray) else [])
+    names = lists.explode().dropna().astype(str).str.lower()
     rows = []
     for label in tested_labels(labeled):
-        has = label_sets.map(lambda s, name=label: name in s).to_numpy()
+        has = np.zeros(len(labeled), dtype=bool)
+        has[names.index[names.to_numpy() == label].to_numpy(dtype=int)] = True
         table = [[int((has & closed).sum()), int((has & ~closed).sum())],
                  [int((~has & closed).sum()), int((~has & ~closed).sum())]]
         result = stats.fisher_2x2(table)
-        note = None
+        note = f"95% CI: {result.ci_method}" if result.ci_method != "exact conditional" else None
         if not has.any():  # nothing to test: kept as a row (labels are rarely used), out of the Holm family
             result, note = stats.FisherResult(np.nan, np.nan, np.nan, np.nan), "no issue carries this label"
         rows.append({
