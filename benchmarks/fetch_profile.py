@@ -13,7 +13,6 @@ threads show as ``thread.py:_worker``). cProfile cannot do this: it sees only th
 from __future__ import annotations
 
 import collections
-import os
 import sys
 import tempfile
 import threading
@@ -21,10 +20,8 @@ import time
 import traceback
 from pathlib import Path
 
-from graph_run import _start_emulator
+from graph_run import served_snapshot
 from scale import scale_arguments
-
-from issue_assets.github.generator import generate_snapshot
 
 INTERVAL = 0.01
 FRAMES = 6
@@ -56,42 +53,31 @@ class StackSampler:
 
 def main() -> None:
     args = scale_arguments(__doc__, runs=4, refresh=True)
-    with tempfile.TemporaryDirectory() as scratch:
-        snapshot = Path(scratch) / "snapshot"
-        generate_snapshot(snapshot, args.repos, args.issues, args.seed)
-        os.environ.update(ISSUE_ASSETS_HOME=str(Path(scratch) / "home"), ISSUE_ASSETS_SOURCE="seed_csv",
-                          ISSUE_ASSETS_REPOS=str(snapshot / "repositories.csv"))
-        os.environ.pop("GITHUB_TOKEN", None)
+    with tempfile.TemporaryDirectory() as scratch, served_snapshot(scratch, args):
         from issue_assets.definitions import defs
         from issue_assets.defs.automation import contiguous_runs
         from issue_assets.defs.partitions import repository_partitions
         from issue_assets.pipeline import PipelineResult, _execute, prepare_instance
 
-        emulator, url = _start_emulator(snapshot)
-        os.environ["GITHUB_API_URL"] = url
-        try:
-            instance = prepare_instance()
-            result = PipelineResult()
-            _execute(defs.resolve_job_def("list_repositories"), instance, result)
-            keys = instance.get_dynamic_partitions(repository_partitions.name)
-            requests = contiguous_runs(keys, set(keys), reason="profile")[:args.runs]
-            fetch = defs.resolve_job_def("fetch_repositories")
-            if args.refresh:
-                for request in requests:
-                    _execute(fetch, instance, result, dict(request.tags))
-            with StackSampler() as sampler:
-                for request in requests:
-                    started = time.perf_counter()
-                    _execute(fetch, instance, result, dict(request.tags))
-                    print(f"run of {request.tags['dagster/asset_partition_range_start']}..: "
-                          f"{time.perf_counter() - started:.2f} s", flush=True)
-            if result.failed_runs:
-                raise SystemExit(f"{len(result.failed_runs)} runs failed")
-            for stack, samples in sampler.counts.most_common(30):
-                print(f"{samples * INTERVAL:6.2f} s  {stack}")
-        finally:
-            emulator.terminate()
-            emulator.wait()
+        instance = prepare_instance()
+        result = PipelineResult()
+        _execute(defs.resolve_job_def("list_repositories"), instance, result)
+        keys = instance.get_dynamic_partitions(repository_partitions.name)
+        requests = contiguous_runs(keys, set(keys), reason="profile")[:args.runs]
+        fetch = defs.resolve_job_def("fetch_repositories")
+        if args.refresh:
+            for request in requests:
+                _execute(fetch, instance, result, dict(request.tags))
+        with StackSampler() as sampler:
+            for request in requests:
+                started = time.perf_counter()
+                _execute(fetch, instance, result, dict(request.tags))
+                print(f"run of {request.tags['dagster/asset_partition_range_start']}..: "
+                      f"{time.perf_counter() - started:.2f} s", flush=True)
+        if result.failed_runs:
+            raise SystemExit(f"{len(result.failed_runs)} runs failed")
+        for stack, samples in sampler.counts.most_common(30):
+            print(f"{samples * INTERVAL:6.2f} s  {stack}")
 
 
 if __name__ == "__main__":

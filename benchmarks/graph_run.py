@@ -13,11 +13,14 @@ children, see ``step_profile.py``).
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -51,41 +54,47 @@ def _start_emulator(snapshot: Path) -> tuple[subprocess.Popen, str]:
     return process, line.split(" at ")[1].split(" ")[0]
 
 
+@contextmanager
+def served_snapshot(scratch: str | Path, args: argparse.Namespace) -> Iterator[subprocess.Popen]:
+    """A synthetic snapshot of the benchmark's size, served by the emulator in a process of its own,
+    with the environment of ``issue-assets run`` pointing at it and at ``scratch/home``."""
+    snapshot = Path(scratch) / "snapshot"
+    started = time.perf_counter()
+    generate_snapshot(snapshot, args.repos, args.issues, args.seed)
+    print(f"snapshot: {args.repos} repositories, {args.issues} issues, generated in "
+          f"{time.perf_counter() - started:.0f} s", flush=True)
+    os.environ.update(ISSUE_ASSETS_HOME=str(Path(scratch) / "home"), ISSUE_ASSETS_SOURCE="seed_csv",
+                      ISSUE_ASSETS_REPOS=str(snapshot / "repositories.csv"))
+    os.environ.pop("GITHUB_TOKEN", None)
+    emulator, url = _start_emulator(snapshot)
+    os.environ["GITHUB_API_URL"] = url
+    try:
+        yield emulator
+    finally:
+        emulator.terminate()
+        emulator.wait()
+
+
 def main() -> None:
     args = scale_arguments(__doc__, passes=2, keep=True)
-    with tempfile.TemporaryDirectory() as temporary:
-        scratch = args.keep or temporary
-        snapshot = Path(scratch) / "snapshot"
-        started = time.perf_counter()
-        generate_snapshot(snapshot, args.repos, args.issues, args.seed)
-        print(f"snapshot: {args.repos} repositories, {args.issues} issues, generated in "
-              f"{time.perf_counter() - started:.0f} s", flush=True)
-        os.environ.update(ISSUE_ASSETS_HOME=str(Path(scratch) / "home"), ISSUE_ASSETS_SOURCE="seed_csv",
-                          ISSUE_ASSETS_REPOS=str(snapshot / "repositories.csv"))
-        os.environ.pop("GITHUB_TOKEN", None)
+    with tempfile.TemporaryDirectory() as temporary, served_snapshot(args.keep or temporary, args) as emulator:
         from issue_assets.pipeline import materialize_all, prepare_instance
 
-        emulator, url = _start_emulator(snapshot)
-        os.environ["GITHUB_API_URL"] = url
-        try:
-            instance = prepare_instance()
-            for number in range(1, args.passes + 1):
-                label = "first materialization" if number == 1 else "refresh, nothing changed"
-                with MemorySampler() as sampler:
-                    started = time.perf_counter()
-                    # The sampler counts this process and its children, except the emulator.
-                    sampler.exclude(emulator.pid)
-                    result = materialize_all(instance)
-                    elapsed = time.perf_counter() - started
-                api = _api_totals(instance, result.runs)
-                print(f"\n## Pass {number}: {label}\n\n{elapsed:.1f} s, {len(result.runs)} runs "
-                      f"({len(result.failed_runs)} failed), peak memory {sampler.peak() / 2**20:,.0f} MiB, "
-                      f"{api['api_requests']} API requests, {api['api_not_modified']} answered 304, "
-                      f"{api['api_rate_limit_points']} rate-limit points\n", flush=True)
-                print(step_profile(instance, result.runs, sampler), flush=True)
-        finally:
-            emulator.terminate()
-            emulator.wait()
+        instance = prepare_instance()
+        for number in range(1, args.passes + 1):
+            label = "first materialization" if number == 1 else "refresh, nothing changed"
+            with MemorySampler() as sampler:
+                started = time.perf_counter()
+                # The sampler counts this process and its children, except the emulator.
+                sampler.exclude(emulator.pid)
+                result = materialize_all(instance)
+                elapsed = time.perf_counter() - started
+            api = _api_totals(instance, result.runs)
+            print(f"\n## Pass {number}: {label}\n\n{elapsed:.1f} s, {len(result.runs)} runs "
+                  f"({len(result.failed_runs)} failed), peak memory {sampler.peak() / 2**20:,.0f} MiB, "
+                  f"{api['api_requests']} API requests, {api['api_not_modified']} answered 304, "
+                  f"{api['api_rate_limit_points']} rate-limit points\n", flush=True)
+            print(step_profile(instance, result.runs, sampler), flush=True)
 
 
 if __name__ == "__main__":
