@@ -15,40 +15,30 @@ from __future__ import annotations
 import collections
 import sys
 import tempfile
-import threading
 import time
 import traceback
 from pathlib import Path
 
 from graph_run import served_snapshot
 from scale import scale_arguments
+from step_profile import Sampler
 
 INTERVAL = 0.01
 FRAMES = 6
 
 
-class StackSampler:
+class StackSampler(Sampler):
+    """Counts the innermost frames of every other thread."""
+
     def __init__(self) -> None:
+        super().__init__(INTERVAL)
         self.counts: collections.Counter[str] = collections.Counter()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self) -> None:
-        me = threading.get_ident()
-        while not self._stop.is_set():
-            for ident, frame in sys._current_frames().items():
-                if ident != me:
-                    stack = traceback.extract_stack(frame)[-FRAMES:]
-                    self.counts[" < ".join(f"{Path(f.filename).name}:{f.name}" for f in reversed(stack))] += 1
-            self._stop.wait(INTERVAL)
-
-    def __enter__(self) -> StackSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
+    def sample(self) -> None:
+        for ident, frame in sys._current_frames().items():
+            if ident != self._thread.ident:
+                stack = traceback.extract_stack(frame)[-FRAMES:]
+                self.counts[" < ".join(f"{Path(f.filename).name}:{f.name}" for f in reversed(stack))] += 1
 
 
 def main() -> None:

@@ -44,33 +44,46 @@ def _tree_rss(root: int, excluded: set[int]) -> int:
     return total
 
 
-class MemorySampler:
-    """Samples this process tree's resident memory in a background thread."""
+class Sampler:
+    """Calls ``sample()`` every ``interval`` seconds in a background thread while in a ``with`` block."""
 
-    def __init__(self, interval: float = 0.05):
+    def __init__(self, interval: float):
         self.interval = interval
-        self.samples: list[tuple[float, int]] = []
-        self.excluded: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def exclude(self, pid: int) -> None:
-        """Leave out a child process and its descendants (a server that stands in for GitHub)."""
-        self.excluded.add(pid)
+    def sample(self) -> None:
+        raise NotImplementedError
 
     def _run(self) -> None:
-        pid = os.getpid()
         while not self._stop.is_set():
-            self.samples.append((time.time(), _tree_rss(pid, self.excluded)))
+            self.sample()
             self._stop.wait(self.interval)
 
-    def __enter__(self) -> MemorySampler:
+    def __enter__(self):
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+
+
+class MemorySampler(Sampler):
+    """Samples this process tree's resident memory."""
+
+    def __init__(self, interval: float = 0.05):
+        super().__init__(interval)
+        self.samples: list[tuple[float, int]] = []
+        self.excluded: set[int] = set()
+        self._pid = os.getpid()
+
+    def exclude(self, pid: int) -> None:
+        """Leave out a child process and its descendants (a server that stands in for GitHub)."""
+        self.excluded.add(pid)
+
+    def sample(self) -> None:
+        self.samples.append((time.time(), _tree_rss(self._pid, self.excluded)))
 
     def peak(self, start: float = 0.0, end: float = float("inf")) -> int:
         return max((rss for at, rss in self.samples if start <= at <= end), default=0)

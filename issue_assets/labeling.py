@@ -42,6 +42,9 @@ _LISTED_WITHOUT_BODIES_SQL = f"""
 """
 
 
+_STORED_COLUMNS = ["repo", "number", "text_digest", *TEXT_COLUMNS]
+
+
 @dataclass
 class Labeling:
     table: pd.DataFrame  # labeled_issues, with text_digest
@@ -54,10 +57,9 @@ def _stored_texts(store: Warehouse) -> pd.DataFrame:
     with store.connect() as conn:
         columns = {row[0] for row in conn.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'labeled_issues'").fetchall()}
-        wanted = ["repo", "number", "text_digest", *TEXT_COLUMNS]
-        if not set(wanted) <= columns:  # no table yet, or one written before digests
-            return pd.DataFrame(columns=wanted)
-        return conn.execute(f"SELECT {', '.join(wanted)} FROM labeled_issues").df()
+        if not set(_STORED_COLUMNS) <= columns:  # no table yet, or one written before digests
+            return pd.DataFrame(columns=_STORED_COLUMNS)
+        return conn.execute(f"SELECT {', '.join(_STORED_COLUMNS)} FROM labeled_issues").df()
 
 
 def _label_texts(store: Warehouse, keys: pd.DataFrame, classifier) -> pd.DataFrame:
@@ -82,7 +84,7 @@ def label_issues(store: Warehouse, classifier=None, classifier_file: str | Path 
     version = text_version(classifier_file)
     raw = store.read(_LISTED_WITHOUT_BODIES_SQL, [version])
     contributors = store.read("SELECT repo, contributors FROM repo_metadata").set_index("repo")["contributors"]
-    stored = _stored_texts(store) if reuse else pd.DataFrame(columns=["repo", "number", "text_digest", *TEXT_COLUMNS])
+    stored = _stored_texts(store) if reuse else pd.DataFrame(columns=_STORED_COLUMNS)
     keys = raw[["repo", "number", "text_digest"]]
     known = keys.merge(stored.drop_duplicates(["repo", "number", "text_digest"]), how="left",
                        on=["repo", "number", "text_digest"], indicator=True)

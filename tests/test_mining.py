@@ -183,3 +183,17 @@ def test_a_refresh_that_changed_nothing_rewrites_no_row_but_records_the_fetch(st
     after = store.read("SELECT * FROM raw_issues ORDER BY number")
     assert stored.changed == 1 and int(after.loc[after["number"] == number, "comments"].iloc[0]) == \
         int(before.loc[before["number"] == number, "comments"].iloc[0]) + 1
+
+
+def test_timestamps_become_naive_utc_whatever_their_form():
+    from datetime import UTC, datetime
+
+    from issue_assets.mining import _timestamp
+
+    expected = datetime(2022, 1, 1, 8, 0)
+    assert _timestamp("2022-01-01T08:00:00Z") == expected
+    assert _timestamp("2022-01-01T10:00:00+02:00") == expected
+    assert _timestamp("Jan 1 2022 08:00") == expected  # not ISO 8601: pandas reads it
+    assert _timestamp(datetime(2022, 1, 1, 8, tzinfo=UTC)) == expected
+    assert _timestamp(pd.Timestamp("2022-01-01 08:00")) == expected
+    assert _timestamp(None) is None and _timestamp("") is None

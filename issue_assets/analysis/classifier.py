@@ -224,7 +224,8 @@ def classify_frame(frame: pd.DataFrame, title: str = "title", body: str = "body"
     if method not in ("default", "rules"):
         raise ValueError(f"method must be 'default' or 'rules', got {method!r}")
     if workers > 1 and len(frame) >= PARALLEL_MIN_ROWS:
-        return _classify_in_processes(frame[[title, body]], title, body, method, model, workers)
+        return in_processes(classify_frame, frame[[title, body]], workers,
+                            lambda part: (part, title, body, method, model))
     titles = frame[title].fillna("").astype(str).tolist()
     bodies = frame[body].fillna("").astype(str).tolist()
     scored = [rule_scores(t, b) for t, b in zip(titles, bodies, strict=True)]
@@ -245,11 +246,6 @@ def classify_frame(frame: pd.DataFrame, title: str = "title", body: str = "body"
             evidence[i] = f"model p={confidence[i]:.2f}; rules: {rule.category}" + (
                 f" ({rule.evidence})" if rule.evidence else "")
     return pd.DataFrame({"category": categories, "confidence": confidence, "evidence": evidence}, index=frame.index)
-
-
-def _classify_in_processes(frame: pd.DataFrame, title: str, body: str, method: str, model,
-                            workers: int) -> pd.DataFrame:
-    return in_processes(classify_frame, frame, workers, lambda part: (part, title, body, method, model))
 
 
 def in_processes(function, frame: pd.DataFrame, workers: int, arguments) -> pd.DataFrame:
