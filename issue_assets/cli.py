@@ -16,6 +16,7 @@ from issue_assets.github.client import parse_repo_name
 from issue_assets.github.emulator import EmulatorState, Faults, GitHubEmulator
 from issue_assets.github.errors import GitHubError, InvalidRepoName
 from issue_assets.github.generator import DEMO, generate_snapshot
+from issue_assets.progress import ProgressDisplay
 from issue_assets.sources.repositories import SourceError
 
 
@@ -109,7 +110,8 @@ def _run_graph(full_refresh: bool) -> int:
         raise SourceError(f"the repository list has no usable repository ({len(listing.rejected)} rejected)")
     instance = prepare_instance()
     started = time.perf_counter()
-    result = materialize_all(instance, full_refresh=full_refresh)
+    with ProgressDisplay() as display:  # a bar on a terminal, plain lines in a CI log
+        result = materialize_all(instance, full_refresh=full_refresh, display=display)
     print(headline())
     print(f"\n{len(result.runs)} runs in {time.perf_counter() - started:.1f} s for {result.repositories} "
           f"repositories; Dagster instance: {paths.home()} (open it with `issue-assets dev`).")
@@ -263,8 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Dagster lowers the client's logger to INFO inside a run (for the UI's run logs): the terminal
+    # keeps to the level asked for, and shows progress as a bar instead.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
     try:
         return args.func(args)
     except (GitHubError, SourceError) as exc:

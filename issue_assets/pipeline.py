@@ -16,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from issue_assets import paths
+from issue_assets.progress import ProgressDisplay, report
 from issue_assets.warehouse import Warehouse
 
 
@@ -44,6 +45,16 @@ class PipelineResult:
         return not self.failed_runs
 
 
+@dg.success_hook(name="report_step_done")
+def _step_done(context: dg.HookContext) -> None:
+    report("analyze", detail=f"{context.op.name} done")
+
+
+@dg.failure_hook(name="report_step_failed")
+def _step_failed(context: dg.HookContext) -> None:
+    report("analyze", detail=f"{context.op.name} FAILED")
+
+
 def _execute(job: dg.JobDefinition, instance: dg.DagsterInstance, result: PipelineResult,
              tags: dict[str, str] | None = None, run_config: dict | None = None) -> None:
     # The terminal gets warnings and errors; every event is in the instance (the UI's run logs).
@@ -55,8 +66,11 @@ def _execute(job: dg.JobDefinition, instance: dg.DagsterInstance, result: Pipeli
 
 
 def materialize_all(instance: dg.DagsterInstance, defs: dg.Definitions | None = None,
-                    full_refresh: bool = False, log_level: str = "WARNING") -> PipelineResult:
-    """ai_repositories → every listed repository (range runs of 25) → the analysis tables."""
+                    full_refresh: bool = False, log_level: str = "WARNING",
+                    display: ProgressDisplay | None = None) -> PipelineResult:
+    """ai_repositories → every listed repository (range runs of 25) → the analysis tables.
+
+    ``display`` shows the progress of the fetch (repositories) and of the analysis (steps)."""
     from issue_assets.definitions import defs as default_defs
     from issue_assets.defs.automation import contiguous_runs
     from issue_assets.defs.partitions import repository_partitions
@@ -71,9 +85,16 @@ def materialize_all(instance: dg.DagsterInstance, defs: dg.Definitions | None = 
     keys = instance.get_dynamic_partitions(repository_partitions.name)
     fetch = defs.resolve_job_def("fetch_repositories")
     run_config = {"ops": {"repository_fetch": {"config": {"full_refresh": full_refresh}}}}
+    if display:
+        display.start("fetch", len(listed), "repositories")
     for request in contiguous_runs(keys, listed, reason="issue-assets run"):
         _execute(fetch, instance, result, dict(request.tags), run_config)
-    _execute(defs.resolve_job_def("analyze"), instance, result)
+    analyze = defs.resolve_job_def("analyze").with_hooks({_step_done, _step_failed})
+    if display:
+        display.start("analyze", len(analyze.graph.nodes), "steps")
+    _execute(analyze, instance, result)
+    if display:
+        display.finish()
     return result
 
 

@@ -79,6 +79,11 @@ def test_demo_materializes_the_graph_and_a_second_run_refreshes(tmp_path):
     assert "12 repositories (2 without issues), 1200 issues" in result.stdout
     assert "Issue categories" in result.stdout and "Closure regression" in result.stdout
     assert (tmp_path / "warehouse.duckdb").exists() and (tmp_path / "dagster.yaml").exists()
+    # Progress goes to stderr, as plain lines when it is not a terminal; the client's page lines stay
+    # in the Dagster run logs.
+    assert "fetch: 12 repositories\n" in result.stderr and "fetch: 12/12 repositories (100%), done" in result.stderr
+    assert "analyze: 13/13 steps (100%), done; " in result.stderr and "\r" not in result.stderr
+    assert "issues page" not in result.stderr
     again = subprocess.run([str(exe), "demo"], capture_output=True, text=True, timeout=600, env=env)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "1200 issues" in again.stdout

@@ -343,3 +343,26 @@ def test_raw_issue_checks_run_once_per_analysis_and_on_a_partition_launched_alon
     expected = int((store.table("raw_issues")["repo"] == repo).sum())
     assert len(evaluations) == 6 and all(e.passed for e in evaluations)
     assert {e.metadata["rows_checked"].value for e in evaluations} == {expected} and expected > 0
+
+
+def test_fetch_runs_log_each_repository_and_each_page_of_long_walks(tmp_path, monkeypatch, start_emulator,
+                                                                    small_snapshot):
+    """What a user watching a run in the UI reads: pages of long walks, repositories, time and requests left."""
+    emulator = start_emulator()
+    monkeypatch.setenv("ISSUE_ASSETS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("GITHUB_API_URL", emulator.url)
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.setenv("ISSUE_ASSETS_SOURCE", "seed_csv")
+    monkeypatch.setenv("ISSUE_ASSETS_REPOS", str(small_snapshot / "repositories.csv"))
+    overrides = {"python_logs": {"managed_python_loggers": ["issue_assets.github"], "python_log_level": "INFO"}}
+    with dg.instance_for_test(overrides=overrides) as instance:
+        assert materialize_all(instance).success
+        run = next(r for r in instance.get_runs() if r.job_name == "fetch_repositories")
+        messages = [r.user_message for r in instance.all_logs(run.run_id)]
+    repos = [row["repo"] for row in read_csv_rows(small_snapshot / "repositories.csv")]
+    per_repo = [m for m in messages if " requests (" in m and "; run: " in m]
+    assert len(per_repo) == len(repos)
+    assert any("run: 1/8 repositories (12%), about " in m for m in per_repo)
+    assert any("run: 8/8 repositories (100%), done; rate limit anonymous: " in m for m in per_repo)
+    biggest = max(repos, key=lambda repo: sum(row["repo"] == repo for row in _truth(small_snapshot)))
+    assert any(m.startswith(f"{biggest}: issues page 2: ") and " of 5000 left" in m for m in messages)

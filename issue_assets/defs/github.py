@@ -14,6 +14,7 @@ from issue_assets.defs.resources import GitHubResource, WarehouseResource
 from issue_assets.github.client import RequestStats
 from issue_assets.github.errors import GitHubError
 from issue_assets.mining import FetchState, StoredFetch, fetch_repository, load_state, store_fetch
+from issue_assets.progress import Progress, report
 
 
 def _fetched_spec(key: str, description: str) -> dg.AssetSpec:
@@ -78,6 +79,7 @@ def repository_fetch(context: dg.AssetExecutionContext, config: FetchConfig, git
 
     stored: list[StoredFetch] = []
     failed: dict[str, str] = {}
+    progress = Progress("fetch", len(repos), "repositories")
     with ThreadPoolExecutor(max_workers=max(1, min(github.parallel_repositories, len(repos)))) as pool:
         futures = {pool.submit(fetch, repo): repo for repo in repos}
         pending = set(futures)
@@ -90,7 +92,9 @@ def repository_fetch(context: dg.AssetExecutionContext, config: FetchConfig, git
                 except GitHubError as exc:
                     repo = futures[future]
                     failed[repo] = f"{type(exc).__name__}: {exc}"
-                    context.log.error("%s: %s", repo, failed[repo])
+                    progress.advance()
+                    context.log.error("%s (%s): %s", repo, progress.describe(), failed[repo])
+                    report("fetch", detail=f"{repo} failed")
             if not fetched:
                 continue
             # The fetches finished while the last write ran go in one transaction: each repository's
@@ -102,10 +106,15 @@ def repository_fetch(context: dg.AssetExecutionContext, config: FetchConfig, git
                 if not result.available:
                     context.log.warning("%s is %s (HTTP %s): kept its stored issues", result.repo, result.state,
                                         result.metadata and result.metadata.get("http_status"))
-                context.log.info("%s (%d/%d): %s issues, %s changed, %d requests (%d answered 304), %.0f s waited; "
-                                 "rate limit %s", result.repo, len(stored) + len(failed), len(repos), written.issues,
-                                 written.changed, result.stats.requests, result.stats.not_modified,
-                                 result.stats.wait_seconds, budget.describe(time.time()))
+                progress.advance()
+                # Requests the other repositories of the run will need, at this run's average so far.
+                needed = sum(s.stats.requests for s in stored) / len(stored) * (progress.total - progress.done)
+                context.log.info("%s: %s issues, %s changed, %d requests (%d answered 304), %.0f s waited; "
+                                 "run: %s; rate limit %s", result.repo, written.issues, written.changed,
+                                 result.stats.requests, result.stats.not_modified, result.stats.wait_seconds,
+                                 progress.describe(budget.wait_for(needed, time.time())),
+                                 budget.describe(time.time()))
+                report("fetch", detail=f"{result.repo}: {written.issues} issues, {result.stats.requests} requests")
     cache.close()
     if failed:
         raise dg.Failure(

@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
@@ -44,7 +44,8 @@ from issue_assets.github.errors import (
     ResponseFormatError,
     RetriesExhausted,
 )
-from issue_assets.github.times import normalize_timestamp
+from issue_assets.github.times import normalize_timestamp, parse_timestamp
+from issue_assets.progress import format_duration, history_fraction, rate_limit_wait
 
 DEFAULT_API_URL = "https://api.github.com"
 PER_PAGE = 100
@@ -205,6 +206,15 @@ class TokenPool:
             return 0.0
         resets = [s.reset for s in self.states if s.reset is not None]
         return max(0.0, min(resets) - now + 1.0) if resets else 60.0
+
+    def wait_for(self, requests: float, now: float) -> float:
+        """Seconds of rate-limit resets that ``requests`` more requests would wait for (0: the budget
+        left covers them, or it is not known yet)."""
+        if any(s.budget(now) == float("inf") for s in self.states):
+            return 0.0
+        resets = [s.reset - now for s in self.states if s.reset is not None]
+        return rate_limit_wait(requests, sum(s.budget(now) for s in self.states), min(resets, default=None),
+                               sum(s.limit or 0 for s in self.states))
 
     def describe(self, now: float) -> str:
         """Requests left per token and when each budget resets, for the logs."""
@@ -551,11 +561,16 @@ class GitHubClient:
         latest: dict[int, dict] = {}
         pages = 0
         cursor = None
+        started, first = self._clock(), None
         for page in self.iter_issue_pages(full_name, since):
             pages += 1
             for item in page.items:
                 latest[item["id"]] = item
             cursor = page.resume_since
+            if first is None and page.items and page.items[0].get("updated_at"):
+                first = parse_timestamp(page.items[0]["updated_at"])
+            if pages > 1 or not page.last:  # a walk of one page gets its repository's line only
+                self._log_issue_page(full_name, pages, len(page.items), len(latest), first, page, started)
         ordered = sorted(latest.values(), key=lambda i: i["number"])
         return IssueListing(
             issues=[i for i in ordered if "pull_request" not in i],
@@ -563,6 +578,22 @@ class GitHubClient:
             cursor=cursor,
             pages=pages,
         )
+
+    def _log_issue_page(self, full_name: str, number: int, items: int, seen: int, first: datetime | None,
+                        page: IssuePage, started: float) -> None:
+        """One line per page of a long walk: how far it has come, its time left, the requests left."""
+        now = self._clock()
+        if page.last:
+            where = "last page"
+        else:
+            reached = parse_timestamp(page.resume_since) if page.resume_since else None
+            fraction = history_fraction(first, reached, datetime.fromtimestamp(now, UTC))
+            where = f"updated up to {page.resume_since}"
+            if fraction is not None and fraction >= 0.05:  # below that, too little to go on
+                left = (now - started) * (1 - fraction) / fraction
+                where += f", about {fraction:.0%} of its history, {format_duration(left)} left"
+        self.log.info("%s: issues page %d: %d items, %d so far (%s); %s", full_name, number, items, seen, where,
+                      self.pool.describe(now))
 
     def list_labels(self, full_name: str) -> list[dict]:
         owner, name = parse_repo_name(full_name)
@@ -623,6 +654,9 @@ class GitHubClient:
                 if event.get("event") == "closed" and number is not None and number not in closers:
                     closers[number] = (event.get("actor") or {}).get("login") or ""
             url = response.links.get("next")
+            if url or page_number(response.url) > 1:  # long walks only, as for the issue pages
+                self.log.info("%s: issue events page %d: %d events read, %d closers; %s", full_name,
+                              page_number(response.url), read, len(closers), self.pool.describe(self._clock()))
         return ClosedEvents(closers, newest if newest is not None else known_event_id, read, complete=True)
 
     def rate_limit(self) -> dict:
