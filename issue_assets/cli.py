@@ -16,6 +16,7 @@ from issue_assets.github.client import parse_repo_name
 from issue_assets.github.emulator import EmulatorState, Faults, GitHubEmulator
 from issue_assets.github.errors import GitHubError, InvalidRepoName
 from issue_assets.github.generator import DEMO, generate_snapshot
+from issue_assets.instance import InstanceConfigError
 from issue_assets.progress import ProgressDisplay
 from issue_assets.sources.repositories import SourceError
 
@@ -273,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler.setLevel(level)
     try:
         return args.func(args)
-    except (GitHubError, SourceError) as exc:
+    except (GitHubError, SourceError, InstanceConfigError) as exc:
         print(f"issue-assets: {exc}", file=sys.stderr)
         return 1
 

@@ -8,27 +8,24 @@ the Dagster UI afterwards, and running again is a refresh.
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import dagster as dg
 
 from issue_assets import paths
+from issue_assets.instance import POSTGRES_URL_VARIABLE, ensure_instance_config, sqlalchemy_postgres_url
 from issue_assets.progress import ProgressDisplay, report
 from issue_assets.warehouse import Warehouse
 
 
 def prepare_instance() -> dg.DagsterInstance:
-    """The instance under ``ISSUE_ASSETS_HOME`` (``DAGSTER_HOME`` is set to it), with our dagster.yaml."""
+    """The instance under ``ISSUE_ASSETS_HOME`` (``DAGSTER_HOME`` is set to it), with our dagster.yaml
+    (written by :func:`issue_assets.instance.ensure_instance_config`)."""
     home = paths.home()
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    template = resources.files("issue_assets").joinpath("dagster.yaml")
-    if not config.exists():
-        with resources.as_file(template) as source:
-            shutil.copyfile(source, config)
+    ensure_instance_config(home)
+    if os.environ.get(POSTGRES_URL_VARIABLE):
+        os.environ[POSTGRES_URL_VARIABLE] = sqlalchemy_postgres_url(os.environ[POSTGRES_URL_VARIABLE])
     os.environ["DAGSTER_HOME"] = str(home)
     return dg.DagsterInstance.get()
 
