@@ -68,12 +68,22 @@ def webserver(tmp_path_factory):
         _wait_for_webserver(url, process, log)
         yield url, home
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        _stop_group(process)
+
+
+def _stop_group(process: subprocess.Popen, grace: float = 60) -> None:
+    """SIGTERM to the whole session, SIGKILL to what is left of it after ``grace`` seconds."""
+    os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        process.poll()
         try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            os.killpg(process.pid, 0)  # anyone left in the group?
+        except ProcessLookupError:
+            return
+        time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from issue_assets import paths
 from issue_assets.analysis import study
 from issue_assets.analysis.report import render_report
 from issue_assets.defs.analysis import AFTER_UPSTREAM, ISSUE_COLUMNS_SQL
-from issue_assets.defs.markdown import preview, stored_table
+from issue_assets.defs.markdown import markdown_table, preview, stored_table
 from issue_assets.defs.resources import WarehouseResource
 
 STUDY = {"group_name": "study", "pool": "duckdb", "automation_condition": AFTER_UPSTREAM}
@@ -122,5 +122,5 @@ def study_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         "path": dg.MetadataValue.path(str(path)),
         "figures": len(report.figures),
         "size_kb": round(len(report.html) / 1024, 1),
-        "report": dg.MetadataValue.md(figure + headline.reset_index().to_markdown(index=False, floatfmt=".3g")),
+        "report": dg.MetadataValue.md(figure + markdown_table(headline.reset_index())),
     })
