@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from issue_assets.analysis.classifier import classify_issue
+from issue_assets.analysis.classifier import _COMPILED, classify_issue, required_literals
 from issue_assets.analysis.features import LABELED_COLUMNS, issue_features
 from issue_assets.analysis.metrics import repo_metrics
 from issue_assets.analysis.regression import closure_hazards, closure_regression, design_matrix, regression_table
@@ -330,3 +330,34 @@ def test_fast_cox_score_residuals_and_sandwich_match_statsmodels():
 ])
 def test_rules_read_chinese_and_common_english_phrasings(title, body, expected):
     assert classify_issue(title, body).category == expected
+
+
+@pytest.mark.parametrize(("pattern", "literals"), [
+    (r"\btraceback\b", ("traceback",)),
+    (r"\b(pip|conda|install(ing|ed)?|setup\.py)\b", ("conda", "install", "pip", "setup.py")),
+    (r"\bshapes? .{0,30}mismatch", ("mismatch",)),  # the longest required part
+    (r"\bout of memory\b|\boom\b", ("om", "ut of memory")),  # re factors the common "o" out
+    (r"\b\w*(error|exception)\b", ("rror", "xception")),  # and here the common "e"
+    (r"\bwhy (do|does)\b", ("why ",)),
+    (r"\bdoes(n't| not) converge\b", (" converge",)),
+    (r"\b(a|b)?c\b", ("c",)),  # an optional group requires nothing
+    (r"\b\d+\b", None), (r"\b(foo|\w+)\b", None),  # an alternative without a literal: always search
+    (r"(ab)+x{2,}", ("ab",)),
+])
+def test_each_rule_is_searched_only_in_texts_holding_one_of_its_literals(pattern, literals):
+    assert required_literals(pattern) == literals
+
+
+def test_the_literal_prefilter_never_skips_a_rule_that_matches_a_real_issue():
+    """Every rule on every real issue text of the study (4,490, lower-cased as the classifier reads them):
+    when the rule matches, the text holds one of its literals; so the labels are those of no prefilter."""
+    texts = pd.read_csv(shared_path("paper-data", "issue_texts.csv"), dtype=str, keep_default_na=False)
+    documents = [f"{t}\n{b}".lower() for t, b in zip(texts["Title"], texts["Body"], strict=True)]
+    matched = 0
+    for rules in _COMPILED.values():
+        for pattern, _, literals in rules:
+            for text in documents:
+                if pattern.search(text):
+                    matched += 1
+                    assert literals is None or any(literal in text for literal in literals), pattern.pattern
+    assert matched > 10_000

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import os
 import re
+import re._constants as re_constants
+import re._parser as re_parser
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -119,8 +121,50 @@ _RULES: dict[str, list[tuple[str, float]]] = {
     ],
 }
 
-# Matched against lower-cased text: twice as fast as re.IGNORECASE over ~100 patterns.
-_COMPILED = {category: [(re.compile(p), w) for p, w in rules] for category, rules in _RULES.items()}
+
+def required_literals(pattern: str) -> tuple[str, ...] | None:
+    """Strings of which every match of ``pattern`` contains at least one; ``None`` when none are known.
+
+    A pattern is only searched in a text holding one of them: ``in`` on a string is a fast scan, while
+    most of these patterns start with ``\\b``, which keeps ``re`` from skipping ahead to a literal."""
+    found = _literals_of(re_parser.parse(pattern))
+    return tuple(sorted(found)) if found else None
+
+
+def _literals_of(items) -> frozenset[str] | None:
+    # A sequence requires each of its parts: take the part whose alternatives are the longest.
+    candidates: list[frozenset[str]] = []
+    run: list[str] = []
+
+    def end_run() -> None:
+        if run:
+            candidates.append(frozenset(["".join(run)]))
+            run.clear()
+
+    for op, value in items:
+        if op is re_constants.LITERAL:
+            run.append(chr(value))
+            continue
+        end_run()
+        found = None
+        if op is re_constants.SUBPATTERN:
+            found = _literals_of(value[-1])
+        elif op is re_constants.BRANCH:  # every alternative must name its literals
+            alternatives = [_literals_of(branch) for branch in value[1]]
+            found = None if any(a is None for a in alternatives) else frozenset().union(*alternatives)
+        elif op in (re_constants.MAX_REPEAT, re_constants.MIN_REPEAT, re_constants.POSSESSIVE_REPEAT) \
+                and value[0] >= 1:
+            found = _literals_of(value[2])
+        if found:
+            candidates.append(found)
+    end_run()
+    return max(candidates, key=lambda c: (min(map(len, c)), -len(c)), default=None)
+
+
+# Matched against lower-cased text: twice as fast as re.IGNORECASE over ~100 patterns; each pattern
+# with the literals a text needs before the pattern is searched in it.
+_COMPILED = {category: [(re.compile(p), w, required_literals(p)) for p, w in rules]
+             for category, rules in _RULES.items()}
 # Issue templates put environment details (versions, OS, pip lists) into most bodies: outside the
 # title, environment words are weak evidence of an environment issue.
 _BODY_FACTOR = {"environment": 0.4}
@@ -143,7 +187,9 @@ def _score(text: str, weight: float, scores: dict[str, float], hits: dict[str, l
     text = text.lower()
     for category in categories:
         factor = (factors or {}).get(category, 1.0)
-        for pattern, w in _COMPILED[category]:
+        for pattern, w, literals in _COMPILED[category]:
+            if literals is not None and not any(literal in text for literal in literals):
+                continue
             if pattern.search(text):
                 scores[category] += w * weight * factor
                 hits[category].append(pattern.pattern[:40])

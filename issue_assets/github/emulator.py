@@ -18,8 +18,9 @@ import random
 import socket
 import threading
 import time
+import zlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,7 +29,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from issue_assets.github import objects
-from issue_assets.github.snapshot import RepoSnapshot, read_snapshot
+from issue_assets.github.snapshot import RepoSnapshot, iter_snapshot
 from issue_assets.github.times import (
     format_timestamp,
     http_date,
@@ -57,46 +58,99 @@ class Faults:
     seed: int = 0
 
 
+# The fields of an issue that lists sort and filter on, kept unpacked (their place in IssueStore's tuples).
+_ISSUE_FIELDS = {"created_at": 0, "updated_at": 1, "comments": 2, "state": 3, "id": 4}
+
+
+class IssueStore:
+    """A repository's issues as the API serves them (JSON, compressed) plus the few fields that lists
+    sort and filter on. Parsed issue objects cost about 20 KB each in Python; stored like this, about
+    1 KB, so a million issues fit in memory. Mutations read an issue (:meth:`get`), change the copy
+    and store it again (:meth:`put`)."""
+
+    def __init__(self, issues: Iterable[dict] = ()):
+        self._json: dict[int, bytes] = {}
+        self._fields: dict[int, tuple] = {}
+        for issue in issues:
+            self.put(issue)
+
+    def put(self, issue: dict) -> None:
+        number = issue["number"]
+        self._json[number] = zlib.compress(_dumps(issue), 1)
+        self._fields[number] = (issue["created_at"], issue["updated_at"], issue.get("comments") or 0,
+                                issue["state"], issue["id"])
+
+    def get(self, number: int) -> dict:
+        """A copy of the issue: changing it changes nothing until it is stored again."""
+        return json.loads(self.json(number))
+
+    def json(self, number: int) -> bytes:
+        return zlib.decompress(self._json[number])
+
+    def field(self, number: int, name: str) -> Any:
+        return self._fields[number][_ISSUE_FIELDS[name]]
+
+    def remove(self, number: int) -> None:
+        del self._json[number], self._fields[number]
+
+    def __contains__(self, number: object) -> bool:
+        return number in self._json
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._json)
+
+    def __len__(self) -> int:
+        return len(self._json)
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An issue event, compressed, with the issue reference kept apart: the repository-wide list embeds
+    the issue's current state in its place."""
+
+    id: int
+    number: int
+    kind: str
+    rest: bytes  # the event without its "issue", as served, zlib-compressed
+    reference: bytes  # the event's own "issue" (served when the issue is gone)
+
+    @classmethod
+    def of(cls, event: dict) -> StoredEvent:
+        reference = event.get("issue") or {}
+        rest = {k: v for k, v in event.items() if k != "issue"}
+        return cls(event.get("id", 0), reference.get("number"), event.get("event", ""),
+                   zlib.compress(_dumps(rest), 1), _dumps(reference))
+
+    def without_issue(self) -> bytes:
+        return zlib.decompress(self.rest)
+
+
 class RepoState:
-    """One repository's data, indexed for serving, with a per-item JSON cache."""
+    """One repository's data, indexed and compressed for serving."""
 
     def __init__(self, snap: RepoSnapshot):
         self.repo = snap.repo
-        self.issues: dict[int, dict] = {i["number"]: i for i in snap.issues}
+        self.issues = IssueStore(snap.issues)
         self.deleted: set[int] = set()
-        self.events = sorted(snap.events, key=lambda e: e.get("id", 0), reverse=True)  # newest first
+        self.events = sorted(map(StoredEvent.of, snap.events), key=lambda e: e.id, reverse=True)  # newest first
         self.labels = snap.labels
         self.contributors = snap.contributors
         self.comments: dict[int, list[dict]] = {}
         for comment in snap.comments:
             self.comments.setdefault(comment.get("issue_number"), []).append(comment)
-        self._json: dict[int, bytes] = {}
         self._orders: dict[tuple[str, str], list[int]] = {}
 
     @property
     def full_name(self) -> str:
         return self.repo["full_name"]
 
-    def item_json(self, number: int) -> bytes:
-        cached = self._json.get(number)
-        if cached is None:
-            cached = self._json[number] = json.dumps(self.issues[number], ensure_ascii=False).encode()
-        return cached
+    def event_json(self, event: StoredEvent) -> bytes:
+        """An event of the repository-wide list, with the issue's current state embedded."""
+        rest = event.without_issue()
+        issue = self.issues.json(event.number) if event.number in self.issues else event.reference
+        return rest[:-1] + (b', "issue": ' if len(rest) > 2 else b'{"issue": ') + issue + b"}"
 
-    def event_json(self, event: dict) -> bytes:
-        """An event of the repository-wide list, with the issue's current state embedded (its JSON
-        cached once per issue, not serialized again for every event and page)."""
-        number = event["issue"]["number"]
-        if number not in self.issues:
-            return json.dumps(event, ensure_ascii=False).encode()
-        rest = json.dumps({k: v for k, v in event.items() if k != "issue"}, ensure_ascii=False).encode()
-        return rest[:-1] + (b', "issue": ' if len(rest) > 2 else b'{"issue": ') + self.item_json(number) + b"}"
-
-    def touched(self, number: int | None = None) -> None:
-        if number is None:
-            self._json.clear()
-        else:
-            self._json.pop(number, None)
+    def touched(self) -> None:
         self._orders.clear()
 
     def ordered(self, sort: str, direction: str) -> list[int]:
@@ -105,26 +159,27 @@ class RepoState:
             field_name = {"created": "created_at", "updated": "updated_at", "comments": "comments"}[sort]
             self._orders[key] = sorted(
                 self.issues,
-                key=lambda n: (self.issues[n][field_name], n),
+                key=lambda n: (self.issues.field(n, field_name), n),
                 reverse=direction == "desc",
             )
         return self._orders[key]
 
     def closer(self, number: int) -> dict | None:
         for event in self.events:
-            if event.get("event") == "closed" and (event.get("issue") or {}).get("number") == number:
-                return event.get("actor")
+            if event.kind == "closed" and event.number == number:
+                return json.loads(event.without_issue()).get("actor")
         return None
 
     def newest_update(self) -> str:
-        stamps = [i["updated_at"] for i in self.issues.values()] + [self.repo.get("updated_at") or ""]
+        stamps = [self.issues.field(n, "updated_at") for n in self.issues] + [self.repo.get("updated_at") or ""]
         return max(stamps)
 
 
 class EmulatorState:
     """The emulated GitHub: repositories by name and id, and the mutations a refresh test needs."""
 
-    def __init__(self, snapshots: list[RepoSnapshot], faults: Faults | None = None):
+    def __init__(self, snapshots: Iterable[RepoSnapshot], faults: Faults | None = None):
+        """``snapshots`` are read one at a time: only their compact form stays in memory."""
         self.faults = faults or Faults()
         self.lock = threading.RLock()
         self.repos: dict[str, RepoState] = {}
@@ -143,15 +198,15 @@ class EmulatorState:
         for name, code in self.status.items():
             if code == 410 and name in self.repos:
                 self.repos[name].repo["has_issues"] = False
-        ids = [i["id"] for r in self.repos.values() for i in r.issues.values()]
+        ids = [r.issues.field(n, "id") for r in self.repos.values() for n in r.issues]
         self._next_issue_id = max(ids, default=0) + 1
-        event_ids = [e.get("id", 0) for r in self.repos.values() for e in r.events]
+        event_ids = [e.id for r in self.repos.values() for e in r.events]
         self._next_event_id = max(event_ids, default=0) + 1
         self._newest = max((r.newest_update() for r in self.repos.values()), default="")
 
     @classmethod
     def from_directory(cls, directory: str | Path, faults: Faults | None = None) -> EmulatorState:
-        return cls(read_snapshot(directory), faults)
+        return cls(iter_snapshot(directory), faults)
 
     # ------------------------------------------------------------------ lookups
 
@@ -165,7 +220,7 @@ class EmulatorState:
         repo = self.find(full_name)
         if number not in repo.issues:
             raise KeyError(f"{full_name} has no issue #{number}")
-        return repo, repo.issues[number]
+        return repo, repo.issues.get(number)
 
     # ------------------------------------------------------------------ mutations
 
@@ -179,11 +234,13 @@ class EmulatorState:
         record = objects.make_event(repo.full_name, event_id=self._next_event_id, event=event, actor=actor,
                                     number=issue["number"], issue_id=issue["id"], created_at=when, **extra)
         self._next_event_id += 1
-        repo.events.insert(0, record)
+        repo.events.insert(0, StoredEvent.of(record))
 
     def _update(self, repo: RepoState, issue: dict, when: str) -> None:
+        """Store the changed copy of ``issue``, updated at ``when``."""
         issue["updated_at"] = when
-        repo.touched(issue["number"])
+        repo.issues.put(issue)
+        repo.touched()
 
     def add_issue(self, full_name: str, title: str, body: str | None = "", user: str = "new-reporter",
                   pull_request: bool = False) -> int:
@@ -191,13 +248,13 @@ class EmulatorState:
             repo = self.find(full_name)
             number = max([*repo.issues, *repo.deleted], default=0) + 1
             when = self.now()
-            repo.issues[number] = objects.make_issue(
+            repo.issues.put(objects.make_issue(
                 repo.full_name, issue_id=self._next_issue_id, number=number, title=title, body=body,
                 user=user, created_at=when, updated_at=when, pull_request=pull_request,
-            )
+            ))
             self._next_issue_id += 1
             repo.repo["open_issues_count"] = repo.repo.get("open_issues_count", 0) + 1
-            repo.touched(number)
+            repo.touched()
             return number
 
     def close_issue(self, full_name: str, number: int, actor: str, state_reason: str = "completed") -> None:
@@ -279,9 +336,9 @@ class EmulatorState:
             repo, issue = self._issue(full_name, number)
             if issue["state"] == "open":
                 repo.repo["open_issues_count"] = max(0, repo.repo.get("open_issues_count", 1) - 1)
-            del repo.issues[number]
+            repo.issues.remove(number)
             repo.deleted.add(number)
-            repo.touched(number)
+            repo.touched()
 
     MUTATIONS = ("add_issue", "close_issue", "reopen_issue", "set_labels", "set_assignees", "edit_issue",
                  "add_comment", "delete_issue")
@@ -559,15 +616,14 @@ class GitHubEmulator:
             if number not in repo.issues:
                 return _error(404, "Not Found")
             if len(rest) == 2:
-                issue = dict(repo.issues[number])
+                issue = repo.issues.get(number)
                 if issue["state"] == "closed":
                     issue["closed_by"] = repo.closer(number)
                 return _json_reply(200, issue, cacheable=True, last_modified=issue["updated_at"])
             if rest[2:] == ["events"]:
                 # Unlike the repository-wide list, an issue's own events do not embed the issue.
-                events = [e for e in reversed(repo.events) if e["issue"]["number"] == number]
-                return self._page(events, query, link_path,
-                                  serialize=lambda e: _dumps({k: v for k, v in e.items() if k != "issue"}))
+                events = [e for e in reversed(repo.events) if e.number == number]
+                return self._page(events, query, link_path, serialize=StoredEvent.without_issue)
             if rest[2:] == ["comments"]:
                 return self._page(repo.comments.get(number, []), query, link_path)
             if rest[2:] == ["reactions"]:
@@ -598,11 +654,11 @@ class GitHubEmulator:
                 return _error(422, "Validation Failed", errors=[{"field": "since", "code": "invalid"}])
         numbers = [
             n for n in repo.ordered(sort, direction)
-            if (state == "all" or repo.issues[n]["state"] == state)
-            and (since is None or repo.issues[n]["updated_at"] >= since)
+            if (state == "all" or repo.issues.field(n, "state") == state)
+            and (since is None or repo.issues.field(n, "updated_at") >= since)
         ]
-        return self._page(numbers, query, link_path, serialize=repo.item_json,
-                          stamp=lambda n: repo.issues[n]["updated_at"])
+        return self._page(numbers, query, link_path, serialize=repo.issues.json,
+                          stamp=lambda n: repo.issues.field(n, "updated_at"))
 
     def _page(self, items: Sequence[Any], query: dict[str, str], link_path: str,
               serialize: Callable[[Any], bytes] | None = None,

@@ -107,13 +107,21 @@ def read_repo(folder: Path) -> RepoSnapshot:
     return RepoSnapshot(repo, issues, events, labels, contributors, comments)
 
 
-def read_snapshot(directory: str | Path) -> list[RepoSnapshot]:
-    """Every repository of a snapshot, in folder order."""
+def iter_snapshot(directory: str | Path) -> Iterator[RepoSnapshot]:
+    """Every repository of a snapshot, in folder order, one at a time (a million issues do not fit
+    in memory as parsed objects)."""
     root = Path(directory)
     repos_dir = root / "repos"
     if not repos_dir.is_dir():
         raise SnapshotError(f"{root}: not a snapshot (no repos/ folder)")
-    return [read_repo(folder) for folder in sorted(repos_dir.iterdir()) if folder.is_dir()]
+    for folder in sorted(repos_dir.iterdir()):
+        if folder.is_dir():
+            yield read_repo(folder)
+
+
+def read_snapshot(directory: str | Path) -> list[RepoSnapshot]:
+    """Every repository of a snapshot, in folder order."""
+    return list(iter_snapshot(directory))
 
 
 def _dump(record: Any) -> str:
