@@ -1,6 +1,7 @@
 """The whole asset graph: first materialization and a no-change refresh, time and memory per step.
 
     .venv/bin/python benchmarks/graph_run.py [--repos 576] [--issues 25000] [--seed 1] [--passes 2] [--keep DIR]
+                                             [--snapshot DIR]
 
 Generates a synthetic snapshot and serves it with the emulator in a process of its own (its CPU
 and memory are GitHub's, not ours; its rate limit is raised so that no run waits for a window:
@@ -8,7 +9,8 @@ the requests are counted instead). Then runs what `issue-assets run` runs (ai_re
 repository fetches in range runs of 25, the analysis with its checks) in a scratch
 ISSUE_ASSETS_HOME (``--keep DIR``: in DIR, kept afterwards), ``--passes`` times. Prints, per pass,
 the wall time, the API work, and each step's wall time and peak memory (this process and its
-children, see ``step_profile.py``).
+children, see ``step_profile.py``), and the emulator's own peak memory. ``--snapshot DIR`` serves a
+snapshot written before (`issue-assets snapshot generate`) instead of generating one.
 """
 
 from __future__ import annotations
@@ -58,15 +60,18 @@ def _start_emulator(snapshot: Path) -> tuple[subprocess.Popen, str]:
 def served_snapshot(scratch: str | Path, args: argparse.Namespace) -> Iterator[subprocess.Popen]:
     """A synthetic snapshot of the benchmark's size, served by the emulator in a process of its own,
     with the environment of ``issue-assets run`` pointing at it and at ``scratch/home``."""
-    snapshot = Path(scratch) / "snapshot"
-    started = time.perf_counter()
-    generate_snapshot(snapshot, args.repos, args.issues, args.seed)
-    print(f"snapshot: {args.repos} repositories, {args.issues} issues, generated in "
-          f"{time.perf_counter() - started:.0f} s", flush=True)
+    snapshot = Path(getattr(args, "snapshot", None) or Path(scratch) / "snapshot")
+    if not (snapshot / "manifest.json").exists():
+        started = time.perf_counter()
+        generate_snapshot(snapshot, args.repos, args.issues, args.seed)
+        print(f"snapshot: {args.repos} repositories, {args.issues} issues, generated in "
+              f"{time.perf_counter() - started:.0f} s", flush=True)
     os.environ.update(ISSUE_ASSETS_HOME=str(Path(scratch) / "home"), ISSUE_ASSETS_SOURCE="seed_csv",
                       ISSUE_ASSETS_REPOS=str(snapshot / "repositories.csv"))
     os.environ.pop("GITHUB_TOKEN", None)
+    started = time.perf_counter()
     emulator, url = _start_emulator(snapshot)
+    print(f"emulator serving {snapshot} after {time.perf_counter() - started:.0f} s", flush=True)
     os.environ["GITHUB_API_URL"] = url
     try:
         yield emulator
@@ -76,7 +81,7 @@ def served_snapshot(scratch: str | Path, args: argparse.Namespace) -> Iterator[s
 
 
 def main() -> None:
-    args = scale_arguments(__doc__, passes=2, keep=True)
+    args = scale_arguments(__doc__, passes=2, keep=True, snapshot=True)
     with tempfile.TemporaryDirectory() as temporary, served_snapshot(args.keep or temporary, args) as emulator:
         from issue_assets.pipeline import materialize_all, prepare_instance
 
@@ -95,6 +100,15 @@ def main() -> None:
                   f"{api['api_requests']} API requests, {api['api_not_modified']} answered 304, "
                   f"{api['api_rate_limit_points']} rate-limit points\n", flush=True)
             print(step_profile(instance, result.runs, sampler), flush=True)
+        print(f"\nemulator peak memory: {_peak_rss(emulator.pid) / 2**30:.2f} GiB", flush=True)
+
+
+def _peak_rss(pid: int) -> int:
+    """A process's peak resident memory in bytes (Linux's VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 if __name__ == "__main__":

@@ -6,9 +6,9 @@ import argparse
 
 
 def scale_arguments(doc: str, passes: int | None = None, keep: bool = False, runs: int | None = None,
-                    refresh: bool = False, issues: int = 25000) -> argparse.Namespace:
+                    refresh: bool = False, issues: int = 25000, snapshot: bool = False) -> argparse.Namespace:
     """--repos, --issues and --seed of a benchmark described by ``doc``, and the options it asks for:
-    --passes and --runs (given their defaults), --keep and --refresh."""
+    --passes and --runs (given their defaults), --keep, --refresh and --snapshot."""
     parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--repos", type=int, default=576)
     parser.add_argument("--issues", type=int, default=issues)
@@ -21,4 +21,6 @@ def scale_arguments(doc: str, passes: int | None = None, keep: bool = False, run
         parser.add_argument("--refresh", action="store_true", help="profile a refresh where nothing changed")
     if keep:
         parser.add_argument("--keep", help="work in this folder and keep it (default: a temporary one)")
+    if snapshot:
+        parser.add_argument("--snapshot", help="serve this snapshot folder (generated when it holds none)")
     return parser.parse_args()
