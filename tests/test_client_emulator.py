@@ -487,3 +487,23 @@ def test_concurrent_requests_never_overspend_the_emulators_budget(start_emulator
         answers = list(pool.map(get, range(30)))
     assert sum(status != 403 for status, _ in answers) == 10
     assert min(remaining for _, remaining in answers) == 0
+
+
+def test_since_windows_are_found_by_bisection_and_equal_the_plain_filter(small_snapshot):
+    """`updated_since` (a slice of the update order) gives what filtering every issue gives, in both
+    directions, for the other sorts too, and after a mutation changes the order."""
+    state = EmulatorState.from_directory(small_snapshot)
+    repo = max(state.repos.values(), key=lambda r: len(r.issues))
+    stamps = sorted({repo.issues.field(n, "updated_at") for n in repo.issues})
+
+    def plain(sort, direction, since):
+        return [n for n in repo.ordered(sort, direction) if repo.issues.field(n, "updated_at") >= since]
+
+    for _ in range(2):
+        for since in [stamps[0], stamps[len(stamps) // 2], stamps[-1], "2100-01-01T00:00:00Z", "1970-01-01T00:00:00Z"]:
+            for sort in ("updated", "created", "comments"):
+                for direction in ("asc", "desc"):
+                    assert repo.updated_since(sort, direction, since) == plain(sort, direction, since)
+        state.close_issue(repo.full_name, next(n for n in repo.issues if repo.issues.field(n, "state") == "open"),
+                          actor="maintainer")
+        stamps.append(repo.newest_update())
