@@ -87,10 +87,12 @@ def repository_fetch(context: dg.AssetExecutionContext, config: FetchConfig, git
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             fetched = []
             for future in sorted(done, key=futures.get):
+                # A done future holds its repository's issues: forget it, or a run would keep every
+                # repository it fetched in memory until its end.
+                repo = futures.pop(future)
                 try:
                     fetched.append(future.result())
                 except GitHubError as exc:
-                    repo = futures[future]
                     failed[repo] = f"{type(exc).__name__}: {exc}"
                     progress.advance()
                     context.log.error("%s (%s): %s", repo, progress.describe(), failed[repo])
