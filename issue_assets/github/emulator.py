@@ -140,6 +140,7 @@ class RepoState:
         for comment in snap.comments:
             self.comments.setdefault(comment.get("issue_number"), []).append(comment)
         self._orders: dict[tuple[str, str], list[int]] = {}
+        self._update_stamps: list[str] | None = None  # updated_at in ascending update order
 
     @property
     def full_name(self) -> str:
@@ -153,6 +154,7 @@ class RepoState:
 
     def touched(self) -> None:
         self._orders.clear()
+        self._update_stamps = None
 
     def ordered(self, sort: str, direction: str) -> list[int]:
         key = (sort, direction)
@@ -172,9 +174,9 @@ class RepoState:
         if sort != "updated":
             return [n for n in self.ordered(sort, direction) if self.issues.field(n, "updated_at") >= since]
         ascending = self.ordered("updated", "asc")
-        if ("stamps", "asc") not in self._orders:
-            self._orders[("stamps", "asc")] = [self.issues.field(n, "updated_at") for n in ascending]
-        start = bisect_left(self._orders[("stamps", "asc")], since)
+        if self._update_stamps is None:
+            self._update_stamps = [self.issues.field(n, "updated_at") for n in ascending]
+        start = bisect_left(self._update_stamps, since)
         return ascending[start:] if direction == "asc" else ascending[start:][::-1]
 
     def closer(self, number: int) -> dict | None:
