@@ -345,7 +345,7 @@ def test_raw_issue_checks_run_once_per_analysis_and_on_a_partition_launched_alon
     assert {e.metadata["rows_checked"].value for e in evaluations} == {expected} and expected > 0
 
 
-def test_fetch_runs_log_each_repository_and_each_page_of_long_walks(tmp_path, monkeypatch, start_emulator,
+def test_fetch_runs_log_each_repository_and_the_progress_of_long_walks(tmp_path, monkeypatch, start_emulator,
                                                                     small_snapshot):
     """What a user watching a run in the UI reads: pages of long walks, repositories, time and requests left."""
     emulator = start_emulator()
@@ -365,4 +365,6 @@ def test_fetch_runs_log_each_repository_and_each_page_of_long_walks(tmp_path, mo
     assert any("run: 1/8 repositories (12%), about " in m for m in per_repo)
     assert any("run: 8/8 repositories (100%), done; rate limit anonymous: " in m for m in per_repo)
     biggest = max(repos, key=lambda repo: sum(row["repo"] == repo for row in _truth(small_snapshot)))
-    assert any(m.startswith(f"{biggest}: issues page 2: ") and " of 5000 left" in m for m in messages)
+    walk = [m for m in messages if m.startswith(f"{biggest}: issues page ")]
+    assert walk[0].startswith(f"{biggest}: issues page 1: ") and " of 5000 left" in walk[0]
+    assert "(last page)" in walk[-1]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from issue_assets.github.client import TokenPool
+from issue_assets.github.client import TokenPool, _WalkLog
 from issue_assets.github.emulator import EmulatorState, Faults, GitHubEmulator
 from issue_assets.progress import (
     Progress,
@@ -127,11 +127,11 @@ def test_without_a_display_progress_records_go_nowhere(capsys, caplog):
     assert captured.out == "" and captured.err == ""
 
 
-def test_long_walks_log_each_page_with_its_estimate_and_the_requests_left(make_client, caplog):
+def test_long_walks_log_their_pages_with_an_estimate_and_the_requests_left(make_client, caplog):
     state = EmulatorState([_tiny_repo("deep/repo", 450), _tiny_repo("small/repo", 30)], Faults())
     # The client's clock reads a time just after the last update (an issue every 61 s from 1.6e9).
     with GitHubEmulator(state) as emulator, caplog.at_level(logging.INFO, logger="issue_assets.github"):
-        client = make_client(emulator.url, clock=lambda: 1_600_000_000 + 450 * 61)
+        client = make_client(emulator.url, clock=lambda: 1_600_000_000 + 450 * 61, page_log_interval=0)
         client.fetch_issues("deep/repo")
         client.fetch_issues("small/repo")
     pages = [r.getMessage() for r in caplog.records if "issues page" in r.getMessage()]
@@ -141,3 +141,18 @@ def test_long_walks_log_each_page_with_its_estimate_and_the_requests_left(make_c
     assert "anonymous: 4999 of 5000 left, resets in" in pages[0]
     # Window edges are read twice: the items so far count each issue once.
     assert "issues page 5: 54 items, 450 so far (last page)" in pages[-1]
+
+
+def test_a_fast_walk_logs_its_first_and_last_page_only(make_client, caplog):
+    """Under Dagster each line is an event of the run's log: a walk logs a page every 10 s, not every page."""
+    state = EmulatorState([_tiny_repo("deep/repo", 450)], Faults())
+    with GitHubEmulator(state) as emulator, caplog.at_level(logging.INFO, logger="issue_assets.github"):
+        make_client(emulator.url, clock=lambda: 1_600_000_000 + 450 * 61).fetch_issues("deep/repo")
+    pages = [r.getMessage() for r in caplog.records if "issues page" in r.getMessage()]
+    assert [p.split(":")[1] for p in pages] == [" issues page 1", " issues page 5"]
+
+
+def test_a_walk_log_is_due_at_the_first_page_the_last_and_once_per_interval():
+    walk = _WalkLog(10.0)
+    due = [walk.due(now, last=False) for now in (0.0, 4.0, 9.9, 10.0, 12.0, 21.0)] + [walk.due(22.0, last=True)]
+    assert due == [True, False, False, True, False, True, True]

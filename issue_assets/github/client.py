@@ -314,9 +314,13 @@ class GitHubClient:
         rng: random.Random | None = None,
         log: logging.Logger | logging.LoggerAdapter | None = None,
         pool: TokenPool | None = None,
+        page_log_interval: float = 10.0,
     ):
         """``pool``: the budget view of clients that share the same tokens (one client per thread,
-        one pool per run), so that a thread does not spend a budget another one already used up."""
+        one pool per run), so that a thread does not spend a budget another one already used up.
+        ``page_log_interval``: seconds between two progress lines of one long walk (its first and
+        last page are always logged); under Dagster each line is an event of the run's log, whose
+        storage costs far more than the request when pages come fast."""
         base_url = (base_url or DEFAULT_API_URL).strip()
         if not urlsplit(base_url).scheme or not urlsplit(base_url).netloc:
             raise ValueError(f"GITHUB_API_URL must be an absolute http(s) URL, got {base_url!r}")
@@ -339,6 +343,7 @@ class GitHubClient:
         self._clock = clock
         self._rng = rng or random.Random()
         self.log = log or logger
+        self.page_log_interval = page_log_interval
         self.stats = RequestStats()
 
     @classmethod
@@ -562,6 +567,7 @@ class GitHubClient:
         pages = 0
         cursor = None
         started, first = self._clock(), None
+        page_log = _WalkLog(self.page_log_interval)
         for page in self.iter_issue_pages(full_name, since):
             pages += 1
             for item in page.items:
@@ -569,7 +575,8 @@ class GitHubClient:
             cursor = page.resume_since
             if first is None and page.items and page.items[0].get("updated_at"):
                 first = parse_timestamp(page.items[0]["updated_at"])
-            if pages > 1 or not page.last:  # a walk of one page gets its repository's line only
+            # A walk of one page gets its repository's line only.
+            if (pages > 1 or not page.last) and page_log.due(self._clock(), page.last):
                 self._log_issue_page(full_name, pages, len(page.items), len(latest), first, page, started)
         ordered = sorted(latest.values(), key=lambda i: i["number"])
         return IssueListing(
@@ -581,7 +588,7 @@ class GitHubClient:
 
     def _log_issue_page(self, full_name: str, number: int, items: int, seen: int, first: datetime | None,
                         page: IssuePage, started: float) -> None:
-        """One line per page of a long walk: how far it has come, its time left, the requests left."""
+        """A progress line of a long walk: how far it has come, its time left, the requests left."""
         now = self._clock()
         if page.last:
             where = "last page"
@@ -633,6 +640,7 @@ class GitHubClient:
         read = 0
         page_cache: CachePolicy = "always"
         url: str | None = self.url_for(f"/repos/{owner}/{name}/issues/events", {"per_page": PER_PAGE})
+        page_log = _WalkLog(self.page_log_interval)
         while url:
             if page_number(url) > self.max_page:
                 return ClosedEvents(closers, newest, read, complete=False)
@@ -654,7 +662,8 @@ class GitHubClient:
                 if event.get("event") == "closed" and number is not None and number not in closers:
                     closers[number] = (event.get("actor") or {}).get("login") or ""
             url = response.links.get("next")
-            if url or page_number(response.url) > 1:  # long walks only, as for the issue pages
+            long_walk = url or page_number(response.url) > 1  # as for the issue pages
+            if long_walk and page_log.due(self._clock(), last=not url):
                 self.log.info("%s: issue events page %d: %d events read, %d closers; %s", full_name,
                               page_number(response.url), read, len(closers), self.pool.describe(self._clock()))
         return ClosedEvents(closers, newest if newest is not None else known_event_id, read, complete=True)
@@ -662,6 +671,20 @@ class GitHubClient:
     def rate_limit(self) -> dict:
         """``/rate_limit`` (free: it does not count against the limit)."""
         return _expect(self.get("/rate_limit", cache="never"), dict)
+
+
+class _WalkLog:
+    """When a long walk logs a page: its first, its last, and one every ``interval`` seconds between."""
+
+    def __init__(self, interval: float):
+        self.interval = interval
+        self._last: float | None = None
+
+    def due(self, now: float, last: bool) -> bool:
+        if last or self._last is None or now - self._last >= self.interval:
+            self._last = now
+            return True
+        return False
 
 
 def _expect(response: Response, kind: type) -> Any:
