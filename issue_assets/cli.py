@@ -116,6 +116,9 @@ def _run_graph(full_refresh: bool) -> int:
     print(headline())
     print(f"\n{len(result.runs)} runs in {time.perf_counter() - started:.1f} s for {result.repositories} "
           f"repositories; Dagster instance: {paths.home()} (open it with `issue-assets dev`).")
+    for error in result.worker_errors:
+        print(f"issue-assets: a labeling process failed ({error}); labeled_issues labeled its issues instead",
+              file=sys.stderr)
     if not result.success:
         print(f"issue-assets: {len(result.failed_runs)} run(s) failed: {', '.join(result.failed_runs)}; "
               "their logs are in the Dagster UI", file=sys.stderr)

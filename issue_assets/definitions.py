@@ -9,6 +9,7 @@ from issue_assets.defs.automation import (
     analyze_job,
     daily_refresh,
     fetch_repositories_job,
+    label_repositories_job,
     list_repositories_job,
     repository_list_sensor,
 )
@@ -19,6 +20,7 @@ from issue_assets.defs.checks import (
     study_table_checks,
 )
 from issue_assets.defs.github import repository_fetch
+from issue_assets.defs.labeling import issue_texts
 from issue_assets.defs.repositories import ai_repositories
 from issue_assets.defs.resources import GitHubResource, RepositorySourceResource, WarehouseResource
 from issue_assets.defs.study import (
@@ -32,12 +34,12 @@ from issue_assets.defs.study import (
 
 defs = dg.Definitions(
     assets=[
-        ai_repositories, repository_fetch, labeled_issues, repo_metrics, regression_table, study_summary,
+        ai_repositories, repository_fetch, issue_texts, labeled_issues, repo_metrics, regression_table, study_summary,
         category_distribution, closure_tests, repo_correlations, owner_comparison, study_report, annotation_sample,
         annotation_agreement, project_classifier,
     ],
     asset_checks=[raw_issue_checks, labeled_issue_checks, repo_metric_checks, study_table_checks],
-    jobs=[list_repositories_job, fetch_repositories_job, analyze_job],
+    jobs=[list_repositories_job, fetch_repositories_job, label_repositories_job, analyze_job],
     schedules=[daily_refresh],
     sensors=[repository_list_sensor, analysis_automation],
     resources={

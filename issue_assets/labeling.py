@@ -1,23 +1,30 @@
-"""The labeled_issues table from the warehouse, labeling only the issues whose text changed.
+"""Text features of issues, labeled once per text, and the labeled_issues table built on them.
 
 Labeling an issue (the classifier, language and sentiment of its text) costs milliseconds; the rest
-of its features (state, times, labels, assignees) costs microseconds. Each labeled row keeps
-``text_digest``: the MD5 of the features' version (``features.text_version``: the code, the text
-libraries and the classifier's model) and the issue's title and body, computed inside DuckDB. A
-recomputation reuses the text features of every row whose digest is unchanged and labels the
-others, reading their bodies a chunk at a time, so memory does not grow with the bodies of a
-million issues. The result is the table a full recomputation would write.
+of its features (state, times, labels, assignees) costs microseconds. The ``issue_texts`` table
+keeps each issue's text features with ``text_digest``: the MD5 of the features' version
+(``features.text_version``: the code, the text libraries and the classifier's model) and the text
+they were computed from (title and body), computed inside DuckDB. Rows whose digest still matches
+the issue are reused; the others are labeled again, their bodies read a chunk at a time, so memory
+does not grow with the bodies of a million issues, and stored chunk by chunk.
+
+Two callers fill it: the ``issue_texts`` asset, repository by repository as they are fetched (while
+the next ones download), and ``labeled_issues``, for whatever is still missing. labeled_issues is
+the table a full recomputation would write.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from issue_assets import paths
 from issue_assets.analysis.features import TEXT_COLUMNS, issue_features, text_features, text_version
-from issue_assets.warehouse import Warehouse
+from issue_assets.analysis.learned import LearnedClassifier
+from issue_assets.warehouse import Warehouse, insert
 
 # Issues labeled per chunk: their bodies are in memory together (about 2 KB each).
 CHUNK_ROWS = 50_000
@@ -29,9 +36,9 @@ LISTED_ISSUES_SQL = """
     ORDER BY i.repo, i.number
 """
 _DIGEST = "md5(? || coalesce(i.title, '') || chr(0) || coalesce(i.body, ''))"
-# An issue's observation time is its repository's last successful fetch, not the fetch that last
-# brought the issue: a refresh asks only for issues updated since its cursor, and so confirms that
-# every other issue is unchanged (an open one still open) at that time.
+# An issue's observation time is its repository's last successful fetch, not the fetch that last brought the
+# issue: a refresh asks only for issues updated since its cursor, and so confirms that every other
+# issue is unchanged (an open one still open) at that time.
 _LISTED_WITHOUT_BODIES_SQL = f"""
     SELECT i.* EXCLUDE (deleted_at, body, fetched_at),
            greatest(i.fetched_at, f.last_fetched_at) AS fetched_at, {_DIGEST} AS text_digest
@@ -40,9 +47,12 @@ _LISTED_WITHOUT_BODIES_SQL = f"""
     WHERE i.deleted_at IS NULL
     ORDER BY i.repo, i.number
 """
-
-
-_STORED_COLUMNS = ["repo", "number", "text_digest", *TEXT_COLUMNS]
+_REPOSITORY_DIGESTS_SQL = f"""
+    SELECT i.repo, i.number, {_DIGEST} AS text_digest FROM raw_issues i
+    WHERE i.deleted_at IS NULL AND list_contains(?, i.repo)
+    ORDER BY i.repo, i.number
+"""
+_KEYS = ["repo", "number", "text_digest"]
 
 
 @dataclass
@@ -52,29 +62,71 @@ class Labeling:
     reused: int  # issues whose stored text features were still valid
 
 
-def _stored_texts(store: Warehouse) -> pd.DataFrame:
-    """The text features of the stored labeled_issues, by (repo, number, text_digest)."""
+@dataclass
+class TextLabeling:
+    issues: int  # live issues of the repositories
+    labeled: int  # labeled now
+    reused: int  # stored features still valid
+    removed: int  # stored features of texts no longer there (changed, deleted or transferred issues)
+
+
+def current_classifier() -> tuple[LearnedClassifier | None, Path | None]:
+    """The project's own classifier and its file once ``project_classifier`` wrote one (it beat the
+    shipped model), else ``(None, None)``: the shipped model."""
+    model_file = paths.project_classifier_path()
+    if not model_file.exists():
+        return None, None
+    return LearnedClassifier.load(model_file), model_file
+
+
+def _missing(store: Warehouse, keys: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``keys`` (repo, number, text_digest) with no stored text features."""
     with store.connect() as conn:
-        columns = {row[0] for row in conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'labeled_issues'").fetchall()}
-        if not set(_STORED_COLUMNS) <= columns:  # no table yet, or one written before digests
-            return pd.DataFrame(columns=_STORED_COLUMNS)
-        return conn.execute(f"SELECT {', '.join(_STORED_COLUMNS)} FROM labeled_issues").df()
+        conn.register("_keys", keys[_KEYS])
+        missing = conn.execute("SELECT k.* FROM _keys k ANTI JOIN issue_texts t USING (repo, number, text_digest) "
+                               "ORDER BY k.repo, k.number").df()
+        conn.unregister("_keys")
+    return missing
 
 
-def _label_texts(store: Warehouse, keys: pd.DataFrame, classifier) -> pd.DataFrame:
-    """Text features of the issues ``keys`` (repo, number), their bodies read a chunk at a time."""
-    parts = []
+def _label_texts(store: Warehouse, keys: pd.DataFrame, classifier, version: str) -> int:
+    """Label the issues ``keys`` (repo, number) and store their text features, a chunk at a time
+    (bodies read per chunk; the digest comes from the text labeled, whatever changed since)."""
     for start in range(0, len(keys), CHUNK_ROWS):
         chunk = keys.iloc[start:start + CHUNK_ROWS][["repo", "number"]]
         with store.connect() as conn:
             conn.register("_wanted", chunk)
-            texts = conn.execute("SELECT w.repo, w.number, i.title, i.body FROM _wanted w "
-                                 "JOIN raw_issues i USING (repo, number) ORDER BY w.repo, w.number").df()
+            texts = conn.execute(f"SELECT w.repo, w.number, i.title, i.body, {_DIGEST} AS text_digest "
+                                 "FROM _wanted w JOIN raw_issues i USING (repo, number) ORDER BY w.repo, w.number",
+                                 [version]).df()
             conn.unregister("_wanted")
         features = text_features(texts["title"], texts["body"], classifier)
-        parts.append(pd.concat([texts[["repo", "number"]], features], axis=1))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["repo", "number", *TEXT_COLUMNS])
+        rows = pd.concat([texts[_KEYS], features], axis=1)
+        with store.transaction() as conn:
+            conn.register("_labeled", rows[["repo", "number"]])
+            conn.execute("DELETE FROM issue_texts t WHERE EXISTS "
+                         "(SELECT 1 FROM _labeled l WHERE l.repo = t.repo AND l.number = t.number)")
+            conn.unregister("_labeled")
+            insert(conn, "issue_texts", rows)
+    return len(keys)
+
+
+def label_repository_texts(store: Warehouse, repos: Sequence[str], classifier=None,
+                           classifier_file: str | Path | None = None) -> TextLabeling:
+    """Text features of every live issue of ``repos`` in issue_texts: the issues whose text (or
+    classifier) has no features yet are labeled; features of texts no longer there are removed."""
+    version = text_version(classifier_file)
+    repos = list(repos)
+    keys = store.read(_REPOSITORY_DIGESTS_SQL, [version, repos])
+    missing = _missing(store, keys)
+    labeled = _label_texts(store, missing, classifier, version)
+    with store.transaction() as conn:
+        conn.register("_keys", keys[_KEYS])
+        removed = conn.execute("DELETE FROM issue_texts t WHERE list_contains(?, t.repo) AND NOT EXISTS "
+                               "(SELECT 1 FROM _keys k WHERE k.repo = t.repo AND k.number = t.number "
+                               "AND k.text_digest = t.text_digest)", [repos]).fetchone()[0]
+        conn.unregister("_keys")
+    return TextLabeling(issues=len(keys), labeled=labeled, reused=len(keys) - labeled, removed=int(removed))
 
 
 def label_issues(store: Warehouse, classifier=None, classifier_file: str | Path | None = None,
@@ -84,20 +136,22 @@ def label_issues(store: Warehouse, classifier=None, classifier_file: str | Path 
     version = text_version(classifier_file)
     raw = store.read(_LISTED_WITHOUT_BODIES_SQL, [version])
     contributors = store.read("SELECT repo, contributors FROM repo_metadata").set_index("repo")["contributors"]
-    stored = _stored_texts(store) if reuse else pd.DataFrame(columns=_STORED_COLUMNS)
-    keys = raw[["repo", "number", "text_digest"]]
-    known = keys.merge(stored.drop_duplicates(["repo", "number", "text_digest"]), how="left",
-                       on=["repo", "number", "text_digest"], indicator=True)
-    missing = (known["_merge"] == "left_only").to_numpy()
-    reused = known.loc[~missing, ["repo", "number", *TEXT_COLUMNS]]
-    fresh = _label_texts(store, keys[missing], classifier)
-    parts = [part for part in (reused, fresh) if len(part)]
-    texts = pd.concat(parts, ignore_index=True) if parts else fresh
-    texts = keys[["repo", "number"]].merge(texts, how="left", on=["repo", "number"])  # raw's order
+    keys = raw[_KEYS]
+    missing = _missing(store, keys) if reuse else keys
+    labeled = _label_texts(store, missing, classifier, version)
+    with store.connect() as conn:
+        conn.register("_keys", keys[["repo", "number"]])
+        # By (repo, number): an issue whose text changed while it was labeled keeps the features and
+        # digest of the text labeled.
+        texts = conn.execute("SELECT t.* FROM _keys k LEFT JOIN issue_texts t USING (repo, number) "
+                             "ORDER BY k.repo, k.number").df()
+        conn.unregister("_keys")
+    if len(texts) != len(raw) or not (texts["number"].to_numpy() == raw["number"].to_numpy()).all():
+        raise RuntimeError("issue_texts holds more than one row for an issue: the table is corrupt")
     table = issue_features(raw.drop(columns="text_digest"), contributors, classifier,
                            texts=_typed(texts[TEXT_COLUMNS]))
-    table["text_digest"] = raw["text_digest"].to_numpy()
-    return Labeling(table, labeled=int(missing.sum()), reused=int((~missing).sum()))
+    table["text_digest"] = texts["text_digest"].to_numpy()
+    return Labeling(table, labeled=labeled, reused=len(raw) - labeled)
 
 
 def _typed(texts: pd.DataFrame) -> pd.DataFrame:

@@ -7,7 +7,10 @@ the Dagster UI afterwards, and running again is a refresh.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +20,8 @@ from issue_assets import paths
 from issue_assets.instance import POSTGRES_URL_VARIABLE, ensure_instance_config, sqlalchemy_postgres_url
 from issue_assets.progress import ProgressDisplay, report
 from issue_assets.warehouse import Warehouse
+
+FETCHED_ASSETS = [dg.AssetKey("repo_metadata"), dg.AssetKey("raw_issues")]
 
 
 def prepare_instance() -> dg.DagsterInstance:
@@ -36,6 +41,7 @@ class PipelineResult:
     failed_runs: list[str] = field(default_factory=list)
     repositories: int = 0
     log_level: str = "WARNING"
+    worker_errors: list[str] = field(default_factory=list)  # a labeling process that died
 
     @property
     def success(self) -> bool:
@@ -52,27 +58,91 @@ def _step_failed(context: dg.HookContext) -> None:
     report("analyze", detail=f"{context.op.name} FAILED")
 
 
+def _console(log_level: str) -> dict:
+    # The terminal gets warnings and errors; every event is in the instance (the UI's run logs).
+    return {"loggers": {"console": {"config": {"log_level": log_level}}}}
+
+
 def _execute(job: dg.JobDefinition, instance: dg.DagsterInstance, result: PipelineResult,
              tags: dict[str, str] | None = None, run_config: dict | None = None) -> None:
-    # The terminal gets warnings and errors; every event is in the instance (the UI's run logs).
-    config = {**(run_config or {}), "loggers": {"console": {"config": {"log_level": result.log_level}}}}
-    outcome = job.execute_in_process(instance=instance, tags=tags, run_config=config, raise_on_error=False)
-    result.runs.append(outcome.run_id)
-    if not outcome.success:
-        result.failed_runs.append(outcome.run_id)
+    outcome = job.execute_in_process(instance=instance, tags=tags, run_config={**(run_config or {}),
+                                     **_console(result.log_level)}, raise_on_error=False)
+    _record(result, outcome.run_id, outcome.success)
 
 
-def materialize_all(instance: dg.DagsterInstance, defs: dg.Definitions | None = None,
-                    full_refresh: bool = False, log_level: str = "WARNING",
+def _record(result: PipelineResult, run_id: str, success: bool) -> None:
+    result.runs.append(run_id)
+    if not success:
+        result.failed_runs.append(run_id)
+
+
+def _label_in_worker(instance_ref: dg.InstanceRef, tags: dict[str, str], log_level: str) -> tuple[str, bool]:
+    """A fetch run's labeling (``issue_texts`` for its range), run in a process of its own."""
+    from issue_assets.definitions import defs
+
+    with dg.DagsterInstance.from_ref(instance_ref) as instance:
+        outcome = defs.resolve_job_def("label_repositories").execute_in_process(
+            instance=instance, tags=tags, run_config=_console(log_level), raise_on_error=False)
+        return outcome.run_id, outcome.success
+
+
+class _Labeler:
+    """Labels each fetched range in a second process while this one fetches the next ranges.
+
+    The fetch is bound by one core (one interpreter lock for its threads) and, against GitHub, by
+    the rate limit; labeling needs CPU. (The daemon's fetch runs label in the same run instead: the
+    next run's fetch starts as soon as this one's fetch step ends.) An in-memory instance, which no
+    other process can open, labels in this process after each fetch."""
+
+    def __init__(self, instance: dg.DagsterInstance, result: PipelineResult):
+        self.instance, self.result = instance, result
+        self.pending: list[Future] = []
+        self._pool: ProcessPoolExecutor | None = None
+        self._ref = None if instance.is_ephemeral else instance.get_ref()
+
+    def submit(self, tags: dict[str, str]) -> None:
+        if self._ref is None:
+            from issue_assets.definitions import defs
+
+            _execute(defs.resolve_job_def("label_repositories"), self.instance, self.result, tags)
+            return
+        if self._pool is None:
+            # spawn: a fork of this process would copy its threads' locks mid-use.
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            self.pending.append(self._pool.submit(_label_in_worker, self._ref, tags, self.result.log_level))
+        except BrokenProcessPool as exc:  # it died labeling an earlier range: already reported
+            self.result.worker_errors.append(f"{type(exc).__name__}: {exc}")
+
+    def wait(self, display: ProgressDisplay | None) -> None:
+        if display and self.pending:
+            display.start("label", len(self.pending), "fetch runs")
+        for future in self.pending:
+            try:
+                run_id, success = future.result()
+            except Exception as exc:  # a dead worker (BrokenProcessPool...): labeled_issues labels the rest
+                self.result.worker_errors.append(f"{type(exc).__name__}: {exc}")
+                report("label", detail=f"labeling worker failed ({type(exc).__name__}): labeled_issues labels the rest")
+                continue
+            _record(self.result, run_id, success)
+            report("label", detail=f"run {run_id[:8]} {'done' if success else 'FAILED'}")
+        self.pending.clear()
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+
+def materialize_all(instance: dg.DagsterInstance, full_refresh: bool = False, log_level: str = "WARNING",
                     display: ProgressDisplay | None = None) -> PipelineResult:
-    """ai_repositories → every listed repository (range runs of 25) → the analysis tables.
+    """ai_repositories → every listed repository (range runs of 25, each labeled in a second process
+    while the next is fetched) → the analysis tables.
 
-    ``display`` shows the progress of the fetch (repositories) and of the analysis (steps)."""
-    from issue_assets.definitions import defs as default_defs
+    ``display`` shows the progress of the fetch (repositories), the labeling still running when the
+    fetch ends (runs) and the analysis (steps)."""
+    from issue_assets.definitions import defs
     from issue_assets.defs.automation import contiguous_runs
     from issue_assets.defs.partitions import repository_partitions
 
-    defs = defs or default_defs
     result = PipelineResult(log_level=log_level)
     _execute(defs.resolve_job_def("list_repositories"), instance, result)
     if not result.success:
@@ -80,12 +150,19 @@ def materialize_all(instance: dg.DagsterInstance, defs: dg.Definitions | None = 
     listed = set(Warehouse(paths.warehouse_path()).read("SELECT repo FROM repositories WHERE listed")["repo"])
     result.repositories = len(listed)
     keys = instance.get_dynamic_partitions(repository_partitions.name)
-    fetch = defs.resolve_job_def("fetch_repositories")
+    # The fetch job without its labeling step, which the second process runs (and without checks).
+    fetch = defs.resolve_job_def("fetch_repositories").get_subset(asset_selection=set(FETCHED_ASSETS),
+                                                                  asset_check_selection=set())
     run_config = {"ops": {"repository_fetch": {"config": {"full_refresh": full_refresh}}}}
     if display:
         display.start("fetch", len(listed), "repositories")
-    for request in contiguous_runs(keys, listed, reason="issue-assets run"):
-        _execute(fetch, instance, result, dict(request.tags), run_config)
+    labeler = _Labeler(instance, result)
+    try:
+        for request in contiguous_runs(keys, listed, reason="issue-assets run"):
+            _execute(fetch, instance, result, dict(request.tags), run_config)
+            labeler.submit(dict(request.tags))
+    finally:
+        labeler.wait(display)
     analyze = defs.resolve_job_def("analyze").with_hooks({_step_done, _step_failed})
     if display:
         display.start("analyze", len(analyze.graph.nodes), "steps")

@@ -45,6 +45,15 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
         # the row is kept as it was last seen, and the analysis leaves it out.
         ("deleted_at", "TIMESTAMP"),
     ],
+    # The text features of each issue (features.TEXT_COLUMNS) for the text whose digest is given: labeled
+    # once per text and classifier, by issue_texts as repositories are fetched or by labeled_issues.
+    "issue_texts": [
+        ("repo", "VARCHAR"), ("number", "INTEGER"), ("text_digest", "VARCHAR"), ("category", "VARCHAR"),
+        ("confidence", "DOUBLE"), ("evidence", "VARCHAR"), ("title_length", "INTEGER"), ("body_length", "INTEGER"),
+        ("body_lines", "INTEGER"), ("has_code_block", "BOOLEAN"), ("has_url", "BOOLEAN"),
+        ("title_language", "VARCHAR"), ("english_title", "BOOLEAN"), ("english", "BOOLEAN"),
+        ("sentiment_title", "DOUBLE"), ("sentiment_body", "DOUBLE"),
+    ],
     # What a refresh of one repository resumes from; written in the same transaction as its rows.
     "fetch_state": [
         ("repo", "VARCHAR"), ("issues_cursor", "VARCHAR"), ("newest_event_id", "BIGINT"),

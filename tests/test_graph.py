@@ -13,6 +13,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from issue_assets import pipeline
 from issue_assets.definitions import defs
 from issue_assets.defs.automation import repository_list_sensor
 from issue_assets.defs.partitions import REPOS_PER_RUN, repository_partitions
@@ -57,9 +58,16 @@ def test_whole_graph_materializes_with_every_check_passing(graph, small_snapshot
     assert result.success, result.failed_runs
     repos = [row["repo"] for row in read_csv_rows(small_snapshot / "repositories.csv")]
     assert instance.get_dynamic_partitions(repository_partitions.name) == repos
-    for asset in ("repo_metadata", "raw_issues"):
+    for asset in ("repo_metadata", "raw_issues", "issue_texts"):
         assert instance.get_materialized_partitions(dg.AssetKey(asset)) == set(repos)
     truth = _truth(small_snapshot)
+    # Each fetched range was labeled by a run of its own in a second process: labeled_issues reused it all.
+    label_runs = [r for r in instance.get_runs() if r.job_name == "label_repositories"]
+    assert len(label_runs) == math.ceil(len(repos) / REPOS_PER_RUN) and all(r.run_id in result.runs for r in label_runs)
+    labeling = instance.get_latest_materialization_event(dg.AssetKey("labeled_issues")).asset_materialization
+    assert labeling.metadata["issues_labeled_now"].value == 0
+    assert labeling.metadata["issues_whose_text_features_were_reused"].value == len(truth)
+    assert len(store.table("issue_texts")) == len(truth)
     raw = store.table("raw_issues")
     labeled = store.table("labeled_issues")
     assert len(raw) == len(labeled) == len(truth)
@@ -100,6 +108,21 @@ def _assert_study_tables_agree_with_replicate(instance, store, snapshot, tmp_pat
     columns = ["feature", "n_closed", "n_open", "statistic", "p_value", "cliffs_delta", "cohens_d", "odds_ratio"]
     pd.testing.assert_frame_equal(store.table("closure_tests")[columns], replicated["closure_tests"][columns],
                                   check_dtype=False)
+
+
+def _labeling_process_dies(*args):
+    os._exit(3)  # as when the kernel's OOM killer ends it
+
+
+def test_a_dead_labeling_process_leaves_the_labeling_to_labeled_issues(graph, small_snapshot, monkeypatch):
+    _, instance, store = graph
+    monkeypatch.setattr(pipeline, "_label_in_worker", _labeling_process_dies)
+    result = materialize_all(instance)
+    assert result.success and len(result.worker_errors) == math.ceil(8 / REPOS_PER_RUN)
+    assert not [r for r in instance.get_runs() if r.job_name == "label_repositories"]
+    labeling = instance.get_latest_materialization_event(dg.AssetKey("labeled_issues")).asset_materialization
+    issues = len(_truth(small_snapshot))
+    assert labeling.metadata["issues_labeled_now"].value == issues == len(store.table("issue_texts"))
 
 
 def test_second_run_is_a_refresh_that_sees_changes(graph, small_snapshot):

@@ -92,7 +92,8 @@ def test_the_demo_graph_runs_on_postgres_instance_storage(tmp_path):
             partitions = cursor.fetchone()[0]
             cursor.execute("SELECT count(*) FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION'")
             materializations = cursor.fetchone()[0]
-    assert [name for name, _ in runs] == ["list_repositories", "fetch_repositories", "analyze"] * 2
+    jobs = ["list_repositories", "fetch_repositories", "label_repositories", "analyze"]
+    assert [name for name, _ in runs] == jobs * 2
     assert {status for _, status in runs} == {"SUCCESS"}
     assert partitions == 12 and materializations > 0
     assert not (home / "history").exists()  # nothing went to SQLite files

@@ -1,4 +1,5 @@
-"""labeled_issues computed incrementally: only issues whose text (or classifier) changed are labeled again."""
+"""Text features labeled once per text (issue_texts) and labeled_issues built on them: only issues whose
+text (or classifier) changed are labeled again."""
 
 from __future__ import annotations
 
@@ -89,14 +90,53 @@ def test_another_classifier_or_version_labels_everything_again(store, tmp_path, 
 def test_issues_are_labeled_a_chunk_at_a_time(store, monkeypatch):
     monkeypatch.setattr(labeling, "CHUNK_ROWS", 2)
     chunked = labeling.label_issues(store)
+    assert chunked.labeled == 5 and len(store.table("issue_texts")) == 5
     monkeypatch.setattr(labeling, "CHUNK_ROWS", 50_000)
-    assert table_digest(chunked.table) == table_digest(labeling.label_issues(store).table)
+    assert table_digest(chunked.table) == table_digest(labeling.label_issues(store, reuse=False).table)
 
 
-def test_a_table_written_before_digests_is_recomputed(store):
-    first = labeling.label_issues(store).table.drop(columns="text_digest")
-    store.replace_table("labeled_issues", first)
-    assert labeling.label_issues(store).labeled == 5
+def test_repositories_labeled_as_they_are_fetched_leave_labeled_issues_nothing_to_label(store):
+    """What the issue_texts asset does for each fetched range of repositories."""
+    first = labeling.label_repository_texts(store, ["o/a"])
+    assert (first.issues, first.labeled, first.reused, first.removed) == (3, 3, 0, 0)
+    assert set(store.table("issue_texts")["repo"]) == {"o/a"}
+    again = labeling.label_repository_texts(store, ["o/a"])
+    assert (again.labeled, again.reused) == (0, 3)
+    result = labeling.label_issues(store)
+    assert (result.labeled, result.reused) == (2, 3)  # o/b's issues only
+    assert table_digest(result.table) == table_digest(labeling.label_issues(store, reuse=False).table)
+
+
+def test_a_repositorys_changed_and_deleted_issues_are_labeled_again_or_forgotten(store):
+    labeling.label_repository_texts(store, ["o/a", "o/b"])
+    with store.transaction() as conn:
+        conn.execute("UPDATE raw_issues SET title = 'Segfault on start' WHERE repo = 'o/a' AND number = 1")
+        conn.execute("UPDATE raw_issues SET deleted_at = TIMESTAMP '2024-06-02' WHERE repo = 'o/a' AND number = 3")
+        conn.execute("UPDATE raw_issues SET deleted_at = TIMESTAMP '2024-06-02' WHERE repo = 'o/b' AND number = 5")
+    update = labeling.label_repository_texts(store, ["o/a"])
+    assert (update.issues, update.labeled, update.reused, update.removed) == (2, 1, 1, 1)
+    texts = store.table("issue_texts").set_index(["repo", "number"])
+    assert len(texts) == 4 and ("o/a", 3) not in texts.index  # o/b was not asked for: its row stays
+    assert texts.loc[("o/a", 1), "title_length"] == len("Segfault on start")
+    assert not texts.index.duplicated().any()
+
+
+def test_features_are_stored_with_the_digest_of_the_text_they_were_computed_from(store, monkeypatch):
+    """A fetch may change an issue between the read of the digests and the read of the text."""
+    real = labeling.text_features
+
+    def text_features_after_a_fetch(titles, bodies, classifier=None):
+        with store.transaction() as conn:
+            conn.execute("UPDATE raw_issues SET title = 'Changed meanwhile' WHERE repo = 'o/a' AND number = 1")
+        return real(titles, bodies, classifier)
+
+    monkeypatch.setattr(labeling, "text_features", text_features_after_a_fetch)
+    labeling.label_repository_texts(store, ["o/a"])
+    monkeypatch.setattr(labeling, "text_features", real)
+    # The row labeled is the old text's, with the old text's digest: the next run labels it again.
+    assert labeling.label_repository_texts(store, ["o/a"]).labeled == 1
+    row = store.table("issue_texts").set_index(["repo", "number"]).loc[("o/a", 1)]
+    assert row["title_length"] == len("Changed meanwhile")
 
 
 def test_text_features_in_processes_equal_one_process(monkeypatch):

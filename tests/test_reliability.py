@@ -186,5 +186,5 @@ def test_the_whole_graph_under_every_fault_ends_identical_to_a_fault_free_run():
                            "--rate-limit", "30", "--rate-window", "1"], capture_output=True, text=True, timeout=900,
                           env={**os.environ, "PYTHONPATH": str(root)})
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
-    assert "all 12 tables identical" in done.stdout
+    assert "all 13 tables identical" in done.stdout
     assert "faults served: none" not in done.stdout.split("every fault on")[1]

@@ -7,13 +7,11 @@ and no fetch is still running, so a backfill of many repositories leads to one r
 
 import dagster as dg
 
-from issue_assets import paths
-from issue_assets.analysis.learned import LearnedClassifier
 from issue_assets.analysis.metrics import repo_metrics as compute_repo_metrics
 from issue_assets.analysis.regression import regression_table as fit_models
 from issue_assets.defs.markdown import preview, stored_table
 from issue_assets.defs.resources import WarehouseResource
-from issue_assets.labeling import label_issues
+from issue_assets.labeling import current_classifier, label_issues
 
 # Refresh after any upstream update, once nothing upstream is in progress. Unlike `eager()`, a
 # repository partition that is missing (a new repository not fetched yet, or one whose fetch
@@ -31,7 +29,7 @@ ISSUE_COLUMNS_SQL = """
 
 
 @dg.asset(
-    deps=["raw_issues", "repo_metadata", "ai_repositories"],
+    deps=["raw_issues", "issue_texts", "repo_metadata", "ai_repositories"],
     group_name="analysis",
     kinds={"duckdb", "pandas"},
     pool="duckdb",
@@ -41,8 +39,8 @@ ISSUE_COLUMNS_SQL = """
         "project's own once `project_classifier` beats it: `category`, calibrated `confidence`, and the "
         "`evidence` behind it) and the study's issue features: closed, resolution days, self-closed, ignored, "
         "title/body length and lines, code block, URL, language, sentiment (VADER), labels and assignees, "
-        "repository contributors. Only issues whose title or body changed (or whose classifier did) are "
-        "labeled again: `text_digest` tells which rows' text features are still valid."
+        "repository contributors. The text features come from `issue_texts`; issues it has not labeled yet "
+        "(or whose title, body or classifier changed since) are labeled here and stored there."
     ),
 )
 def labeled_issues(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -50,9 +48,7 @@ def labeled_issues(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     counts = store.read("SELECT count(*) FILTER (deleted_at IS NULL) AS live, "
                         "count(*) FILTER (deleted_at IS NOT NULL) AS deleted FROM raw_issues").iloc[0]
     all_rows, deleted = int(counts["live"]), int(counts["deleted"])
-    project_model = paths.project_classifier_path()
-    model_file = project_model if project_model.exists() else None
-    classifier = LearnedClassifier.load(model_file) if model_file else None
+    classifier, model_file = current_classifier()
     labeling = label_issues(store, classifier, model_file)
     labeled = labeling.table
     store.replace_table("labeled_issues", labeled)

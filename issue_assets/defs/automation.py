@@ -19,8 +19,14 @@ fetch_repositories_job = dg.define_asset_job(
     "fetch_repositories",
     # Without the raw-issue checks: the analyze run checks the whole table once before the analysis,
     # instead of every range run of a backfill checking it again (25 times at the study's size).
-    selection=dg.AssetSelection.assets("repo_metadata", "raw_issues").without_checks(),
-    description="Fetch a range of repositories from GitHub (what changed since each one's last fetch).",
+    selection=dg.AssetSelection.assets("repo_metadata", "raw_issues", "issue_texts").without_checks(),
+    description=("Fetch a range of repositories from GitHub (what changed since each one's last fetch) and label "
+                 "their new and changed issues."),
+)
+label_repositories_job = dg.define_asset_job(
+    "label_repositories",
+    selection=dg.AssetSelection.assets("issue_texts"),
+    description="Label the new and changed issues of a range of repositories already fetched.",
 )
 analyze_job = dg.define_asset_job(
     "analyze",
