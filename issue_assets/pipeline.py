@@ -17,6 +17,7 @@ from pathlib import Path
 import dagster as dg
 
 from issue_assets import paths
+from issue_assets.analysis.classifier import stop_processes
 from issue_assets.instance import POSTGRES_URL_VARIABLE, ensure_instance_config, sqlalchemy_postgres_url
 from issue_assets.progress import ProgressDisplay, report
 from issue_assets.warehouse import Warehouse
@@ -115,6 +116,7 @@ class _Labeler:
             self.result.worker_errors.append(f"{type(exc).__name__}: {exc}")
 
     def wait(self, display: ProgressDisplay | None) -> None:
+        """Wait for every labeling run, then stop the second process."""
         if display and self.pending:
             display.start("label", len(self.pending), "fetch runs")
         for future in self.pending:
@@ -128,7 +130,18 @@ class _Labeler:
             report("label", detail=f"run {run_id[:8]} {'done' if success else 'FAILED'}")
         self.pending.clear()
         if self._pool is not None:
+            try:
+                # Without this its exit would wait for its own idle worker processes (5 minutes).
+                self._pool.submit(stop_processes).result()
+            except BrokenProcessPool:
+                pass
             self._pool.shutdown()
+            self._pool = None
+
+    def close(self) -> None:
+        """Stop the second process without waiting for its runs (the fetch was interrupted)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
 
@@ -161,8 +174,9 @@ def materialize_all(instance: dg.DagsterInstance, full_refresh: bool = False, lo
         for request in contiguous_runs(keys, listed, reason="issue-assets run"):
             _execute(fetch, instance, result, dict(request.tags), run_config)
             labeler.submit(dict(request.tags))
-    finally:
         labeler.wait(display)
+    finally:
+        labeler.close()
     analyze = defs.resolve_job_def("analyze").with_hooks({_step_done, _step_failed})
     if display:
         display.start("analyze", len(analyze.graph.nodes), "steps")

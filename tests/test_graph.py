@@ -226,7 +226,10 @@ def test_analysis_assets_update_automatically_after_a_refresh(graph):
     first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
     assert first.total_requested == 0  # everything is up to date
     repo = instance.get_dynamic_partitions(repository_partitions.name)[0]
-    defs.resolve_job_def("fetch_repositories").execute_in_process(instance=instance, partition_key=repo)
+    run = defs.resolve_job_def("fetch_repositories").execute_in_process(instance=instance, partition_key=repo)
+    # A fetch run (the daemon's) labels its repositories in a step of its own: here nothing changed.
+    labeled = run.asset_materializations_for_node("issue_texts")[0].metadata
+    assert labeled["issues_labeled_now"].value == 0 and labeled["issues_whose_text_features_were_reused"].value > 0
     after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
     assert after.get_num_requested(dg.AssetKey("labeled_issues")) == 1
     assert after.get_num_requested(dg.AssetKey("repo_metadata")) == 0  # refreshed by schedule and sensor only

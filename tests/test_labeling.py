@@ -149,6 +149,24 @@ def test_text_features_in_processes_equal_one_process(monkeypatch):
     pd.testing.assert_frame_equal(parallel, features.text_features(titles, bodies, workers=1))
 
 
+def test_stopping_the_worker_processes_leaves_none_behind(monkeypatch):
+    """loky keeps its workers 5 minutes; a labeling process, which waits for its children when it exits,
+    stops them first (``pipeline._Labeler.wait``)."""
+    import multiprocessing
+
+    from issue_assets.analysis import features
+    from issue_assets.analysis.classifier import stop_processes
+
+    def loky_children() -> list:
+        return [p for p in multiprocessing.active_children() if type(p).__name__ == "LokyProcess"]
+
+    monkeypatch.setattr(features, "PARALLEL_MIN_ROWS", 2)
+    features.text_features(pd.Series([t for t, _ in TEXTS]), pd.Series([b for _, b in TEXTS]), workers=2)
+    assert loky_children()
+    stop_processes()
+    assert not loky_children()
+
+
 def test_open_issues_are_observed_until_their_repositorys_last_fetch(store):
     with store.transaction() as conn:
         conn.execute("INSERT INTO fetch_state (repo, last_fetched_at) VALUES ('o/a', TIMESTAMP '2024-07-01')")

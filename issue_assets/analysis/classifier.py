@@ -310,6 +310,14 @@ def in_processes(function, frame: pd.DataFrame, workers: int, arguments) -> pd.D
     return pd.concat(results)
 
 
+def stop_processes() -> None:
+    """Stop the worker processes ``in_processes`` keeps. loky keeps them for 300 s after their last task,
+    and a process that is itself a worker (``pipeline``'s labeling process) waits for them when it exits."""
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor(max_workers=1).shutdown(wait=True)
+
+
 CLASSIFY_INPUT = ("id", "title")  # body is optional: an issue may have none
 CLASSIFY_OUTPUT = ["id", "category", "confidence"]
 
