@@ -36,9 +36,9 @@ LISTED_ISSUES_SQL = """
     ORDER BY i.repo, i.number
 """
 _DIGEST = "md5(? || coalesce(i.title, '') || chr(0) || coalesce(i.body, ''))"
-# An issue's observation time is its repository's last successful fetch, not the fetch that last brought the
-# issue: a refresh asks only for issues updated since its cursor, and so confirms that every other
-# issue is unchanged (an open one still open) at that time.
+# An issue's observation time is its repository's last successful fetch, not the fetch that last
+# brought the issue: a refresh asks only for issues updated since its cursor, and so confirms that
+# every other issue is unchanged (an open one still open) at that time.
 _LISTED_WITHOUT_BODIES_SQL = f"""
     SELECT i.* EXCLUDE (deleted_at, body, fetched_at),
            greatest(i.fetched_at, f.last_fetched_at) AS fetched_at, {_DIGEST} AS text_digest
@@ -147,7 +147,9 @@ def label_issues(store: Warehouse, classifier=None, classifier_file: str | Path 
                              "ORDER BY k.repo, k.number").df()
         conn.unregister("_keys")
     if len(texts) != len(raw) or not (texts["number"].to_numpy() == raw["number"].to_numpy()).all():
-        raise RuntimeError("issue_texts holds more than one row for an issue: the table is corrupt")
+        # Possible only when an issue_texts run removed a changed issue's row while this one read them.
+        raise RuntimeError("issue_texts does not hold exactly one row per issue (changed while labeled_issues "
+                           "read it?): materialize labeled_issues again")
     table = issue_features(raw.drop(columns="text_digest"), contributors, classifier,
                            texts=_typed(texts[TEXT_COLUMNS]))
     table["text_digest"] = texts["text_digest"].to_numpy()
