@@ -79,6 +79,11 @@ def current_classifier() -> tuple[LearnedClassifier | None, Path | None]:
     return LearnedClassifier.load(model_file), model_file
 
 
+def classifier_name(classifier: LearnedClassifier | None) -> str:
+    """How the assets' metadata names the classifier that labeled the issues."""
+    return "project (project_classifier)" if classifier else "shipped"
+
+
 def _missing(store: Warehouse, keys: pd.DataFrame) -> pd.DataFrame:
     """The rows of ``keys`` (repo, number, text_digest) with no stored text features."""
     with store.connect() as conn:

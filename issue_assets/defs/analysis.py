@@ -11,7 +11,7 @@ from issue_assets.analysis.metrics import repo_metrics as compute_repo_metrics
 from issue_assets.analysis.regression import regression_table as fit_models
 from issue_assets.defs.markdown import preview, stored_table
 from issue_assets.defs.resources import WarehouseResource
-from issue_assets.labeling import current_classifier, label_issues
+from issue_assets.labeling import classifier_name, current_classifier, label_issues
 
 # Refresh after any upstream update, once nothing upstream is in progress. Unlike `eager()`, a
 # repository partition that is missing (a new repository not fetched yet, or one whose fetch
@@ -59,7 +59,7 @@ def labeled_issues(context: dg.AssetExecutionContext, warehouse: WarehouseResour
         "issues_labeled_now": labeling.labeled,
         "issues_whose_text_features_were_reused": labeling.reused,
         "deleted_or_transferred_issues_left_out": deleted,
-        "classifier": "project (project_classifier)" if classifier else "shipped",
+        "classifier": classifier_name(classifier),
         "repositories": int(labeled["repo"].nunique()),
         "closed_share": float(labeled["closed"].mean()) if len(labeled) else 0.0,
         "categories": dg.MetadataValue.md(

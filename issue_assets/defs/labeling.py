@@ -4,7 +4,7 @@ import dagster as dg
 
 from issue_assets.defs.partitions import REPOS_PER_RUN, repository_partitions
 from issue_assets.defs.resources import WarehouseResource
-from issue_assets.labeling import current_classifier, label_repository_texts
+from issue_assets.labeling import classifier_name, current_classifier, label_repository_texts
 
 
 @dg.asset(
@@ -35,5 +35,5 @@ def issue_texts(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
         "issues_labeled_now": result.labeled,
         "issues_whose_text_features_were_reused": result.reused,
         "stale_text_features_removed": result.removed,
-        "classifier": "project (project_classifier)" if classifier else "shipped",
+        "classifier": classifier_name(classifier),
     })
