@@ -23,8 +23,8 @@ import pandas as pd
 from scale import scale_arguments
 from step_profile import MemorySampler, step_profile
 
-from issue_assets.github.generator import DEFAULT_NOW, generate_snapshot
-from issue_assets.github.snapshot import read_repo
+from issue_assets.emulator.generator import DEFAULT_NOW, generate_snapshot
+from issue_assets.emulator.snapshot import read_repo
 from issue_assets.github.times import parse_timestamp
 from issue_assets.mining import ISSUE_COLUMNS, FetchState, RepositoryFetch, issue_row, metadata_row, store_fetch
 

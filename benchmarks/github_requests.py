@@ -30,10 +30,10 @@ import tempfile
 import time
 from collections.abc import Callable
 
+from issue_assets.emulator.generator import generate_snapshot
+from issue_assets.emulator.server import EmulatorState, GitHubEmulator
+from issue_assets.emulator.snapshot import read_snapshot
 from issue_assets.github.client import GitHubClient
-from issue_assets.github.emulator import EmulatorState, GitHubEmulator
-from issue_assets.github.generator import generate_snapshot
-from issue_assets.github.snapshot import read_snapshot
 from issue_assets.mining import refresh_repository
 from issue_assets.warehouse import Warehouse
 

@@ -29,7 +29,7 @@ import dagster as dg
 from scale import scale_arguments
 from step_profile import MemorySampler, step_profile
 
-from issue_assets.github.generator import generate_snapshot
+from issue_assets.emulator.generator import generate_snapshot
 
 
 def _api_totals(instance: dg.DagsterInstance, run_ids: list[str]) -> dict[str, int]:

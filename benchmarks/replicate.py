@@ -26,9 +26,9 @@ from issue_assets.analysis.features import issue_features  # noqa: E402
 from issue_assets.analysis.metrics import repo_metrics  # noqa: E402
 from issue_assets.analysis.regression import closure_hazards, closure_regression  # noqa: E402
 from issue_assets.analysis.report import render_report  # noqa: E402
-from issue_assets.github.generator import generate_snapshot  # noqa: E402
-from issue_assets.replication import replicate  # noqa: E402
-from issue_assets.sources.replication import read_issue_db, read_repo_db_counts, repositories_of  # noqa: E402
+from issue_assets.emulator.generator import generate_snapshot  # noqa: E402
+from issue_assets.replicate import replicate  # noqa: E402
+from issue_assets.sources.replication_package import read_issue_db, read_repo_db_counts, repositories_of  # noqa: E402
 from tests.replication_package import write_package  # noqa: E402
 
 

@@ -28,9 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from issue_assets.github.emulator import EmulatorState, Faults, GitHubEmulator
-from issue_assets.github.generator import generate_snapshot
-from issue_assets.github.snapshot import read_snapshot
+from issue_assets.emulator.generator import generate_snapshot
+from issue_assets.emulator.server import EmulatorState, Faults, GitHubEmulator
+from issue_assets.emulator.snapshot import read_snapshot
 
 FETCH_TIMES = ("fetched_at", "last_fetched_at", "first_listed_at", "last_listed_at")
 FAULTS = Faults(error_rate=0.05, secondary_every=50, retry_after=1, latency_ms=20, truncate_rate=0.02,

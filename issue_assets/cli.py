@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from issue_assets import paths
+from issue_assets.emulator.generator import DEMO, generate_snapshot
+from issue_assets.emulator.server import EmulatorState, Faults, GitHubEmulator
 from issue_assets.github.client import parse_repo_name
-from issue_assets.github.emulator import EmulatorState, Faults, GitHubEmulator
 from issue_assets.github.errors import GitHubError, InvalidRepoName
-from issue_assets.github.generator import DEMO, generate_snapshot
 from issue_assets.instance import InstanceConfigError
 from issue_assets.progress import ProgressDisplay
 from issue_assets.sources.repositories import SourceError
@@ -176,8 +176,8 @@ def cmd_replicate(args: argparse.Namespace) -> int:
     """The study's tables from its replication-package files."""
     import pandas as pd
 
-    from issue_assets.replication import replicate, write_tables
-    from issue_assets.sources.replication import parse_study_date
+    from issue_assets.replicate import replicate, write_tables
+    from issue_assets.sources.replication_package import parse_study_date
 
     try:
         mined_at = parse_study_date(args.mined_at) if args.mined_at else None

@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 
 from issue_assets.github.client import GitHubClient, RequestStats
-from issue_assets.github.objects import DEFAULT_LABELS
+from issue_assets.github.labels import DEFAULT_LABELS
 from issue_assets.github.times import parse_timestamp, utc_now
 from issue_assets.warehouse import SCHEMAS, Warehouse, conform, read_table, replace_rows
 

@@ -6,8 +6,8 @@ Two audiences read progress. The Dagster UI gets it as log lines of the run (``c
 plain lines, a few at most per stage and minute, when the output is a file or a CI log. Code that
 reports progress never knows which display, if any, listens.
 
-Estimates are throughput estimates (time so far per unit done, times the units left), made larger
-when the work needs more requests than the token's rate limit has left: those wait for its reset.
+Estimates are throughput estimates (time so far per unit done, times the units left); the fetch adds
+the wait for rate-limit resets that its token budget foresees (``github.tokens``).
 """
 
 from __future__ import annotations
@@ -25,10 +25,6 @@ from typing import Any, TextIO
 PROGRESS_LOGGER = logging.getLogger("issue_assets.progress")
 PROGRESS_LOGGER.propagate = False  # only a ProgressDisplay shows these records
 
-# GitHub's primary rate limit is counted per hour.
-RATE_WINDOW_SECONDS = 3600.0
-
-
 def format_duration(seconds: float | None) -> str:
     """``45 s``, ``3 min 20 s``, ``2 h 05 min``; ``unknown`` for no estimate."""
     if seconds is None or not math.isfinite(seconds) or seconds < 0:
@@ -39,17 +35,6 @@ def format_duration(seconds: float | None) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60:02d} s"
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-
-
-def rate_limit_wait(requests_needed: float, requests_left: float | None, seconds_to_reset: float | None,
-                    limit: float | None) -> float:
-    """Seconds the work must wait for rate-limit resets: 0 while the budget left covers it.
-
-    Each window beyond the current one adds a whole window (GitHub resets hourly)."""
-    if requests_left is None or requests_needed <= requests_left or not limit:
-        return 0.0
-    windows = math.ceil((requests_needed - requests_left) / limit)
-    return max(0.0, seconds_to_reset or 0.0) + (windows - 1) * RATE_WINDOW_SECONDS
 
 
 def history_fraction(first: datetime | None, reached: datetime | None, now: datetime) -> float | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from issue_assets.github.texts import CATEGORIES
+from issue_assets.analysis.taxonomy import CATEGORIES
 
 MAX_EXAMPLES = 20
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from issue_assets.emulator.generator import generate_snapshot
+from issue_assets.emulator.server import EmulatorState, Faults, GitHubEmulator
+from issue_assets.emulator.snapshot import read_snapshot
 from issue_assets.github.cache import ConditionalCache
 from issue_assets.github.client import GitHubClient
-from issue_assets.github.emulator import EmulatorState, Faults, GitHubEmulator
-from issue_assets.github.generator import generate_snapshot
-from issue_assets.github.snapshot import read_snapshot
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from issue_assets.github.snapshot import read_snapshot
+from issue_assets.emulator.snapshot import read_snapshot
 
 
 def _study_date(value: str) -> str:

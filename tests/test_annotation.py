@@ -134,7 +134,7 @@ def test_hand_codes_are_taxonomy_ids_with_the_documented_split():
     import hashlib
     from pathlib import Path
 
-    from issue_assets.github.texts import CATEGORIES
+    from issue_assets.analysis.taxonomy import CATEGORIES
 
     codes = pd.read_csv(Path(__file__).resolve().parents[1] / "annotations" / "hand_codes.csv", dtype=str)
     assert list(codes.columns) == ["id", "repo", "number", "category", "split"]

@@ -10,8 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
+from issue_assets.emulator.objects import make_issue, make_repo
+from issue_assets.emulator.server import EmulatorState, Faults, GitHubEmulator
+from issue_assets.emulator.snapshot import RepoSnapshot, read_snapshot
 from issue_assets.github.cache import ConditionalCache
-from issue_assets.github.emulator import EmulatorState, Faults, GitHubEmulator
 from issue_assets.github.errors import (
     AuthenticationError,
     GitHubHTTPError,
@@ -19,8 +21,6 @@ from issue_assets.github.errors import (
     RepositoryUnavailable,
     RetriesExhausted,
 )
-from issue_assets.github.objects import make_issue, make_repo
-from issue_assets.github.snapshot import RepoSnapshot, read_snapshot
 from tests.conftest import RecordingSleep
 
 

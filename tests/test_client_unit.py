@@ -8,13 +8,13 @@ from issue_assets.github.cache import ConditionalCache
 from issue_assets.github.client import (
     GitHubClient,
     RequestStats,
-    TokenPool,
     page_number,
     parse_link_header,
     parse_repo_name,
 )
 from issue_assets.github.errors import InvalidRepoName
 from issue_assets.github.times import normalize_timestamp
+from issue_assets.github.tokens import TokenPool
 
 
 @pytest.mark.parametrize("name,expected", [
@@ -124,7 +124,7 @@ def test_timestamps_normalize_to_githubs_form():
 
 
 def test_clients_of_one_run_share_what_they_learn_of_the_budget():
-    from issue_assets.github.client import tokens_from
+    from issue_assets.github.tokens import tokens_from
 
     assert tokens_from("a, b,,") == ["a", "b"] and tokens_from(None) == [None] and tokens_from(["x"]) == ["x"]
     pool = TokenPool(tokens_from("a,b"))

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from issue_assets.analysis.stats import largest_remainder
-from issue_assets.github.generator import generate_snapshot
-from issue_assets.github.snapshot import SnapshotError, read_snapshot
-from issue_assets.github.texts import CATEGORIES, CATEGORY_WEIGHTS
+from issue_assets.analysis.taxonomy import CATEGORIES
+from issue_assets.emulator.generator import generate_snapshot
+from issue_assets.emulator.snapshot import SnapshotError, read_snapshot
+from issue_assets.emulator.texts import CATEGORY_WEIGHTS
 from issue_assets.github.times import parse_timestamp
 
 

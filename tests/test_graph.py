@@ -87,7 +87,7 @@ def test_whole_graph_materializes_with_every_check_passing(graph, small_snapshot
 
 def _assert_study_tables_agree_with_replicate(instance, store, snapshot, tmp_path):
     """The assets and `replicate` on the same issues give the same numbers: one analysis, two doors."""
-    from issue_assets.replication import replicate
+    from issue_assets.replicate import replicate
     from tests.replication_package import write_package
 
     for name in ("study_summary", "category_distribution", "closure_tests", "repo_correlations", "owner_comparison"):

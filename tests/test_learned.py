@@ -7,7 +7,7 @@ import pytest
 
 from issue_assets.analysis import learned
 from issue_assets.analysis.evaluation import calibration_error
-from issue_assets.github.texts import CATEGORY_WEIGHTS, issue_text
+from issue_assets.emulator.texts import CATEGORY_WEIGHTS, issue_text
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from issue_assets.github.emulator import Faults
-from issue_assets.github.snapshot import read_snapshot
+from issue_assets.emulator.server import Faults
+from issue_assets.emulator.snapshot import read_snapshot
 from issue_assets.mining import ISSUE_COLUMNS, FetchState, merge_issues, refresh_repository
 from issue_assets.warehouse import Warehouse
 from tests.conftest import read_csv_rows

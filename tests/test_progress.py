@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from issue_assets.github.client import TokenPool, _WalkLog
-from issue_assets.github.emulator import EmulatorState, Faults, GitHubEmulator
+from issue_assets.emulator.server import EmulatorState, Faults, GitHubEmulator
+from issue_assets.github.client import _WalkLog
+from issue_assets.github.tokens import TokenPool, rate_limit_wait
 from issue_assets.progress import (
     Progress,
     ProgressDisplay,
     format_duration,
     history_fraction,
-    rate_limit_wait,
     report,
 )
 from tests.test_client_emulator import _tiny_repo

@@ -14,9 +14,9 @@ from typing import ClassVar
 
 import pytest
 
+from issue_assets.emulator.snapshot import RepoSnapshot, write_repo
 from issue_assets.github.client import GitHubClient
 from issue_assets.github.errors import GitHubHTTPError
-from issue_assets.github.snapshot import RepoSnapshot, write_repo
 from tests.conftest import shared_path
 
 
@@ -124,8 +124,8 @@ def test_a_real_validation_error_is_reported_with_its_details(replay):
 
 def test_recorded_issues_drop_into_a_snapshot_and_are_served(tmp_path, make_client):
     """Real recorded GitHub issue objects are valid snapshot content, unchanged."""
-    from issue_assets.github.emulator import EmulatorState, GitHubEmulator
-    from issue_assets.github.snapshot import read_snapshot
+    from issue_assets.emulator.server import EmulatorState, GitHubEmulator
+    from issue_assets.emulator.snapshot import read_snapshot
 
     issues = [issue for exchange in _load("paginate-issues") for issue in exchange["response"]]
     repo = _load("get-repository")[0]["response"]

@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from issue_assets.github.emulator import Faults
-from issue_assets.github.snapshot import read_snapshot
+from issue_assets.emulator.server import Faults
+from issue_assets.emulator.snapshot import read_snapshot
 from issue_assets.mining import refresh_repository
 from issue_assets.warehouse import Warehouse, table_digest
 
@@ -126,8 +126,8 @@ def test_hostile_issue_bodies_are_stored_as_given_and_labeled(make_client, tmp_p
     import json
 
     from issue_assets.analysis.features import issue_features
-    from issue_assets.github.emulator import EmulatorState, GitHubEmulator
-    from issue_assets.github.generator import generate_snapshot
+    from issue_assets.emulator.generator import generate_snapshot
+    from issue_assets.emulator.server import EmulatorState, GitHubEmulator
 
     generate_snapshot(tmp_path / "snap", repos=1, issues=len(HOSTILE_BODIES) + 4, seed=2)
     [folder] = (tmp_path / "snap" / "repos").iterdir()

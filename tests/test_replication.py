@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from issue_assets.cli import main
-from issue_assets.github.snapshot import read_snapshot
-from issue_assets.replication import TABLES, replicate, write_tables
-from issue_assets.sources.replication import parse_study_date, read_issue_db, read_repo_db_counts
+from issue_assets.emulator.snapshot import read_snapshot
+from issue_assets.replicate import TABLES, replicate, write_tables
+from issue_assets.sources.replication_package import parse_study_date, read_issue_db, read_repo_db_counts
 from issue_assets.sources.repositories import SourceError
 from tests.conftest import shared_path
 from tests.replication_package import write_package

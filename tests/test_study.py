@@ -13,8 +13,8 @@ from issue_assets.analysis.metrics import repo_metrics, repo_metrics_from_counts
 from issue_assets.analysis.regression import regression_table
 from issue_assets.analysis.stats import wilson_interval
 from issue_assets.analysis.survival import kaplan_meier_median
-from issue_assets.github.objects import DEFAULT_LABELS
-from issue_assets.github.texts import CATEGORIES
+from issue_assets.analysis.taxonomy import CATEGORIES
+from issue_assets.github.labels import DEFAULT_LABELS
 
 T0 = pd.Timestamp("2022-01-01")
 MINED = T0 + pd.Timedelta(days=100)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from issue_assets.github.snapshot import read_snapshot
+from issue_assets.emulator.snapshot import read_snapshot
 
 
 def _smallest_with_issues(snapshot_dir):

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from issue_assets.analysis.stats import Z_95, largest_remainder
-from issue_assets.github.texts import CATEGORIES
+from issue_assets.analysis.taxonomy import CATEGORIES
 
 SHEET_COLUMNS = ["id", "repo", "number", "url", "title", "body", "category", "note"]
 CODERS = ("coder_a", "coder_b")

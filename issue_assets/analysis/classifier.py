@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from issue_assets.analysis.taxonomy import CATEGORIES
 from issue_assets.analysis.text import split_code
-from issue_assets.github.texts import CATEGORIES
 
 TITLE_WEIGHT = 3.0
 BODY_WEIGHT = 1.0

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from issue_assets.analysis.annotation import agreement
-from issue_assets.github.texts import CATEGORIES
+from issue_assets.analysis.taxonomy import CATEGORIES
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from issue_assets.analysis.classifier import rule_scores
+from issue_assets.analysis.taxonomy import CATEGORIES
 from issue_assets.analysis.text import split_code
-from issue_assets.github.texts import CATEGORIES
 
 FORMAT = 1
 WORD_OPTIONS = {"ngram_range": (1, 2), "sublinear_tf": True}

@@ -23,8 +23,8 @@ import pandas as pd
 from issue_assets.analysis import stats
 from issue_assets.analysis.features import CLOSURE_FEATURES
 from issue_assets.analysis.survival import durations, kaplan_meier_median
-from issue_assets.github.objects import DEFAULT_LABELS
-from issue_assets.github.texts import CATEGORIES
+from issue_assets.analysis.taxonomy import CATEGORIES
+from issue_assets.github.labels import DEFAULT_LABELS
 
 SUMMARY_COLUMNS = ["metric", "value", "n", "definition"]
 CATEGORY_COLUMNS = [

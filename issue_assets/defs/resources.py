@@ -7,9 +7,10 @@ import dagster as dg
 from pydantic import Field
 
 from issue_assets import paths
+from issue_assets.emulator.generator import DEMO, generate_snapshot
 from issue_assets.github.cache import ConditionalCache
-from issue_assets.github.client import GitHubClient, TokenPool, tokens_from
-from issue_assets.github.generator import DEMO, generate_snapshot
+from issue_assets.github.client import GitHubClient
+from issue_assets.github.tokens import TokenPool, tokens_from
 from issue_assets.sources.repositories import SOURCE_KINDS, RepositoryList, SourceError, read_source
 from issue_assets.warehouse import Warehouse
 

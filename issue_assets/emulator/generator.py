@@ -27,9 +27,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from issue_assets.analysis.stats import largest_remainder
-from issue_assets.github import objects
-from issue_assets.github.snapshot import RepoSnapshot, write_repo
-from issue_assets.github.texts import CATEGORY_WEIGHTS, issue_text, pull_request_text
+from issue_assets.emulator import objects
+from issue_assets.emulator.snapshot import RepoSnapshot, write_repo
+from issue_assets.emulator.texts import CATEGORY_WEIGHTS, issue_text, pull_request_text
 from issue_assets.github.times import format_timestamp, parse_timestamp
 
 DEFAULT_NOW = "2022-12-01T00:00:00Z"  # the study mined its data in late 2022

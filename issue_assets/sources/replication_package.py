@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from issue_assets.github.errors import InvalidRepoName
-from issue_assets.github.objects import DEFAULT_LABELS
+from issue_assets.github.labels import DEFAULT_LABELS
 from issue_assets.sources.repositories import (
     REPOSITORY_COLUMNS,
     SourceError,

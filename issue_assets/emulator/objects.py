@@ -7,21 +7,10 @@ from __future__ import annotations
 import base64
 import hashlib
 
+from issue_assets.github.labels import DEFAULT_LABELS
+
 API = "https://api.github.com"
 WEB = "https://github.com"
-
-# GitHub's default labels of a new repository.
-DEFAULT_LABELS = {
-    "bug": ("d73a4a", "Something isn't working"),
-    "documentation": ("0075ca", "Improvements or additions to documentation"),
-    "duplicate": ("cfd3d7", "This issue or pull request already exists"),
-    "enhancement": ("a2eeef", "New feature or request"),
-    "good first issue": ("7057ff", "Good for newcomers"),
-    "help wanted": ("008672", "Extra attention is needed"),
-    "invalid": ("e4e669", "This doesn't seem right"),
-    "question": ("d876e3", "Further information is requested"),
-    "wontfix": ("ffffff", "This will not be worked on"),
-}
 
 
 def stable_id(*parts: object, bits: int = 31) -> int:

@@ -17,7 +17,7 @@ from issue_assets.analysis.features import issue_features
 from issue_assets.analysis.metrics import repo_metrics, repo_metrics_from_counts
 from issue_assets.analysis.regression import REGRESSION_COLUMNS, regression_table
 from issue_assets.analysis.report import render_report
-from issue_assets.sources.replication import read_issue_db, read_repo_db_counts, repositories_of
+from issue_assets.sources.replication_package import read_issue_db, read_repo_db_counts, repositories_of
 
 TABLES = ("study_summary", "category_distribution", "closure_tests", "regression_table", "repo_correlations",
           "owner_comparison", "repo_metrics")

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from issue_assets.github import objects
-from issue_assets.github.snapshot import RepoSnapshot, iter_snapshot
+from issue_assets.emulator import objects
+from issue_assets.emulator.snapshot import RepoSnapshot, iter_snapshot
 from issue_assets.github.times import (
     format_timestamp,
     http_date,

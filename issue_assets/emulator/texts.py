@@ -9,12 +9,6 @@ from __future__ import annotations
 
 import random
 
-CATEGORIES = (
-    "runtime_error", "unclear_instructions", "environment", "reproducibility", "method_question",
-    "model_request", "data", "code_bug", "feature_request", "performance", "documentation",
-    "code_release", "other",
-)
-
 # Shares of the synthetic population: the study's two largest categories first
 # (runtime error 23.18 %, unclear instructions 19.53 %), the rest spread plausibly.
 CATEGORY_WEIGHTS = {
