@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/labeling_cost.py [--repeat 3] [--workers 2]
 
 The 4,490 texts of ../shared/paper-data/issue_texts.csv, repeated ``--repeat`` times. In one process,
-per issue: the codebook rules (``classifier.rule_scores``, with and without the literal prefilter),
+per issue: the codebook rules (``rules.rule_scores``, with and without the literal prefilter),
 the learned model's word and character n-grams (``LearnedClassifier.predict``), the language
 (py3langid, title and whole text) and the sentiment (VADER, title and body). Then the whole of
 ``features.text_features`` in ``--workers`` processes, as ``labeled_issues`` runs it, and what that
@@ -22,7 +22,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from issue_assets.analysis import classifier, text  # noqa: E402
+from issue_assets.analysis import classifier, rules, text  # noqa: E402
 from issue_assets.analysis.features import text_features  # noqa: E402
 from issue_assets.analysis.learned import rule_rows  # noqa: E402
 
@@ -37,9 +37,9 @@ def per_issue_ms(function, count: int) -> float:
 
 def without_prefilter():
     """The rules with every pattern searched in every text (what the prefilter saves)."""
-    saved = {c: list(rules) for c, rules in classifier._COMPILED.items()}
-    for category, rules in classifier._COMPILED.items():
-        classifier._COMPILED[category] = [(pattern, weight, None) for pattern, weight, _ in rules]
+    saved = {c: list(patterns) for c, patterns in rules._COMPILED.items()}
+    for category, patterns in saved.items():
+        rules._COMPILED[category] = [(pattern, weight, None) for pattern, weight, _ in patterns]
     return saved
 
 
@@ -58,17 +58,17 @@ def main() -> None:
     print(f"{n} issue texts ({len(texts)} real ones x {args.repeat}), mean body {bodies.str.len().mean():.0f} chars")
 
     scores = []
-    parts = {"rules (prefilter)": per_issue_ms(lambda: scores.extend(classifier.rule_scores(t, b)[0]
+    parts = {"rules (prefilter)": per_issue_ms(lambda: scores.extend(rules.rule_scores(t, b)[0]
                                                                      for t, b in pairs), n)}
     saved = without_prefilter()
     baseline = []
-    parts["rules (no prefilter)"] = per_issue_ms(lambda: baseline.extend(classifier.rule_scores(t, b)[0]
+    parts["rules (no prefilter)"] = per_issue_ms(lambda: baseline.extend(rules.rule_scores(t, b)[0]
                                                                          for t, b in pairs), n)
-    classifier._COMPILED.update(saved)
+    rules._COMPILED.update(saved)
     assert scores == baseline, "the prefilter changed a rule score"
     model = classifier.default_model()
-    rules = rule_rows(scores)
-    parts["model n-grams"] = per_issue_ms(lambda: model.predict(list(titles), list(bodies), rules), n)
+    rule_features = rule_rows(scores)
+    parts["model n-grams"] = per_issue_ms(lambda: model.predict(list(titles), list(bodies), rule_features), n)
     parts["language"] = per_issue_ms(lambda: [(text.language(t), text.language(f"{t}\n{b}")) for t, b in pairs], n)
     parts["sentiment"] = per_issue_ms(lambda: [(text.sentiment(t), text.sentiment(b)) for t, b in pairs], n)
     for name, ms in parts.items():

@@ -201,7 +201,7 @@ def cmd_replicate(args: argparse.Namespace) -> int:
 
 def cmd_classify(args: argparse.Namespace) -> int:
     """Label issues of a CSV (id,title,body) with the taxonomy."""
-    from issue_assets.analysis.classifier import classify_csv
+    from issue_assets.analysis.classify_csv import classify_csv
 
     started = time.perf_counter()
     try:

@@ -94,7 +94,7 @@ def _missing(store: Warehouse, keys: pd.DataFrame) -> pd.DataFrame:
     return missing
 
 
-def _label_texts(store: Warehouse, keys: pd.DataFrame, classifier, version: str) -> int:
+def _label_texts(store: Warehouse, keys: pd.DataFrame, classifier: LearnedClassifier | None, version: str) -> int:
     """Label the issues ``keys`` (repo, number) and store their text features, a chunk at a time
     (bodies read per chunk; the digest comes from the text labeled, whatever changed since)."""
     for start in range(0, len(keys), CHUNK_ROWS):
@@ -116,7 +116,7 @@ def _label_texts(store: Warehouse, keys: pd.DataFrame, classifier, version: str)
     return len(keys)
 
 
-def label_repository_texts(store: Warehouse, repos: Sequence[str], classifier=None,
+def label_repository_texts(store: Warehouse, repos: Sequence[str], classifier: LearnedClassifier | None = None,
                            classifier_file: str | Path | None = None) -> TextLabeling:
     """Text features of every live issue of ``repos`` in issue_texts: the issues whose text (or
     classifier) has no features yet are labeled; features of texts no longer there are removed."""
@@ -134,8 +134,8 @@ def label_repository_texts(store: Warehouse, repos: Sequence[str], classifier=No
     return TextLabeling(issues=len(keys), labeled=labeled, reused=len(keys) - labeled, removed=int(removed))
 
 
-def label_issues(store: Warehouse, classifier=None, classifier_file: str | Path | None = None,
-                 reuse: bool = True) -> Labeling:
+def label_issues(store: Warehouse, classifier: LearnedClassifier | None = None,
+                 classifier_file: str | Path | None = None, reuse: bool = True) -> Labeling:
     """labeled_issues for the live issues of the listed repositories; ``classifier`` (loaded from
     ``classifier_file``): a project's own, else the shipped model. ``reuse=False`` labels every issue."""
     version = text_version(classifier_file)

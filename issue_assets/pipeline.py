@@ -17,7 +17,7 @@ from pathlib import Path
 import dagster as dg
 
 from issue_assets import paths
-from issue_assets.analysis.classifier import stop_processes
+from issue_assets.analysis.processes import stop_processes
 from issue_assets.instance import POSTGRES_URL_VARIABLE, ensure_instance_config, sqlalchemy_postgres_url
 from issue_assets.progress import ProgressDisplay, report
 from issue_assets.warehouse import Warehouse

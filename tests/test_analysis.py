@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from issue_assets.analysis.classifier import _COMPILED, classify_issue, required_literals
 from issue_assets.analysis.features import LABELED_COLUMNS, issue_features
 from issue_assets.analysis.metrics import repo_metrics
 from issue_assets.analysis.regression import closure_hazards, closure_regression, design_matrix, regression_table
+from issue_assets.analysis.rules import _COMPILED, classify_issue, required_literals
 from issue_assets.analysis.taxonomy import CATEGORIES
 from issue_assets.analysis.text import has_code_block, has_url, language, sentiment, split_code
 from issue_assets.emulator.snapshot import read_snapshot

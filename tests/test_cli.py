@@ -121,7 +121,7 @@ def test_classify_labels_every_row_in_order(tmp_path, capsys):
 
 
 def test_classify_streams_in_chunks_and_accepts_a_missing_body(tmp_path):
-    from issue_assets.analysis.classifier import classify_csv
+    from issue_assets.analysis.classify_csv import classify_csv
 
     source = tmp_path / "issues.csv"
     pd.DataFrame({"id": range(7), "title": ["ImportError: no module named torch"] * 7}).to_csv(source, index=False)

@@ -140,9 +140,9 @@ def test_features_are_stored_with_the_digest_of_the_text_they_were_computed_from
 
 
 def test_text_features_in_processes_equal_one_process(monkeypatch):
-    from issue_assets.analysis import features
+    from issue_assets.analysis import features, processes
 
-    monkeypatch.setattr(features, "PARALLEL_MIN_ROWS", 2)
+    monkeypatch.setattr(processes, "PARALLEL_MIN_ROWS", 2)
     titles = pd.Series([t for t, _ in TEXTS] * 3, index=range(100, 115))
     bodies = pd.Series([b for _, b in TEXTS] * 3, index=range(100, 115))
     parallel = features.text_features(titles, bodies, workers=2)
@@ -154,13 +154,13 @@ def test_stopping_the_worker_processes_leaves_none_behind(monkeypatch):
     stops them first (``pipeline._Labeler.wait``)."""
     import multiprocessing
 
-    from issue_assets.analysis import features
-    from issue_assets.analysis.classifier import stop_processes
+    from issue_assets.analysis import features, processes
+    from issue_assets.analysis.processes import stop_processes
 
     def loky_children() -> list:
         return [p for p in multiprocessing.active_children() if type(p).__name__ == "LokyProcess"]
 
-    monkeypatch.setattr(features, "PARALLEL_MIN_ROWS", 2)
+    monkeypatch.setattr(processes, "PARALLEL_MIN_ROWS", 2)
     features.text_features(pd.Series([t for t, _ in TEXTS]), pd.Series([b for _, b in TEXTS]), workers=2)
     assert loky_children()
     stop_processes()

@@ -86,7 +86,8 @@ def test_calibration_error_by_hand():
 def test_shipped_model_labels_frames_and_keeps_the_codebook_rule_for_empty_issues():
     import pandas as pd
 
-    from issue_assets.analysis.classifier import DEFAULT_MODEL, classify_frame, classify_issue, default_model
+    from issue_assets.analysis.classifier import DEFAULT_MODEL, classify_frame, default_model
+    from issue_assets.analysis.rules import classify_issue
 
     assert DEFAULT_MODEL.exists(), "the package ships issue_classifier.npz (scripts/train_classifier.py)"
     assert sorted(default_model().classes) == sorted(CATEGORY_WEIGHTS)
@@ -103,13 +104,15 @@ def test_shipped_model_labels_frames_and_keeps_the_codebook_rule_for_empty_issue
 
 
 def test_project_model_is_compared_with_the_default_by_cross_validation(corpus):
+    from issue_assets.analysis import project_model
+
     titles, bodies, labels = corpus
-    comparison, model = learned.compare_with_default(titles, bodies, labels, default=None, folds=3)
+    comparison, model = project_model.compare_with_default(titles, bodies, labels, default=None, folds=3)
     # Synthetic texts of a "project": a model trained on its own codes beats the generic rules.
     assert comparison.coded == len(labels) and model is not None
     assert comparison.project_is_better and comparison.project_macro_f1 > comparison.default_macro_f1
     assert comparison.as_metadata()["uses_project_model"] is True
-    few, none = learned.compare_with_default(titles[:6], bodies[:6], labels[:6], default=None, folds=3)
+    few, none = project_model.compare_with_default(titles[:6], bodies[:6], labels[:6], default=None, folds=3)
     assert none is None and np.isnan(few.project_accuracy) and not few.project_is_better
     assert "at least 3 coded issues" in few.note
 
@@ -117,11 +120,11 @@ def test_project_model_is_compared_with_the_default_by_cross_validation(corpus):
 def test_labels_in_worker_processes_equal_labels_in_one(corpus, monkeypatch):
     import pandas as pd
 
-    from issue_assets.analysis import classifier
+    from issue_assets.analysis import classifier, processes
 
     titles, bodies, _ = corpus
     frame = pd.DataFrame({"title": titles[:40], "body": bodies[:40]}, index=range(100, 140))
-    monkeypatch.setattr(classifier, "PARALLEL_MIN_ROWS", 10)
+    monkeypatch.setattr(processes, "PARALLEL_MIN_ROWS", 10)
     together = classifier.classify_frame(frame, workers=2)
     assert together.equals(classifier.classify_frame(frame)) and together.index.tolist() == list(range(100, 140))
-    assert classifier.available_cores() >= 1
+    assert processes.available_cores() >= 1

@@ -25,8 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from issue_assets.analysis import text
-from issue_assets.analysis.classifier import PARALLEL_MIN_ROWS, available_cores, classify_frame, in_processes
+from issue_assets.analysis import processes, text
+from issue_assets.analysis.classifier import DEFAULT_MODEL, classify_frame
+from issue_assets.analysis.learned import LearnedClassifier
 
 FEATURE_COLUMNS = [
     "closed", "resolution_days", "age_days", "self_closed", "ignored", "title_length", "body_length",
@@ -59,8 +60,8 @@ TEXT_COLUMNS = [
     "category", "confidence", "evidence", "title_length", "body_length", "body_lines", "has_code_block", "has_url",
     "title_language", "english_title", "english", "sentiment_title", "sentiment_body",
 ]
-TEXT_MODULES = ("issue_assets.analysis.classifier", "issue_assets.analysis.learned", "issue_assets.analysis.text",
-                "issue_assets.analysis.features")
+TEXT_MODULES = ("issue_assets.analysis.rules", "issue_assets.analysis.classifier", "issue_assets.analysis.learned",
+                "issue_assets.analysis.text", "issue_assets.analysis.features")
 TEXT_LIBRARIES = ("scikit-learn", "py3langid", "vaderSentiment")
 
 
@@ -72,8 +73,6 @@ def text_version(classifier_file: str | Path | None = None) -> str:
     import importlib
     from importlib import metadata
 
-    from issue_assets.analysis.classifier import DEFAULT_MODEL
-
     digest = hashlib.sha256()
     for module in TEXT_MODULES:
         digest.update(Path(importlib.import_module(module).__file__).read_bytes())
@@ -84,16 +83,17 @@ def text_version(classifier_file: str | Path | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
-def text_features(titles: pd.Series, bodies: pd.Series, classifier=None, sentiment: bool = True,
+def text_features(titles: pd.Series, bodies: pd.Series, classifier: LearnedClassifier | None = None,
+                  sentiment: bool = True,
                   workers: int | None = None) -> pd.DataFrame:
     """``TEXT_COLUMNS`` of each issue (same index): the taxonomy label and the features of its text
     (the sentiment columns null unless ``sentiment``), in ``workers`` processes (default: every core)
     when there are enough issues to repay starting them."""
     titles = titles.fillna("").astype(str)
     bodies = bodies.fillna("").astype(str)
-    workers = available_cores() if workers is None else workers
-    if workers > 1 and len(titles) >= PARALLEL_MIN_ROWS:
-        return in_processes(text_features, pd.DataFrame({"title": titles, "body": bodies}), workers,
+    workers = processes.available_cores() if workers is None else workers
+    if workers > 1 and len(titles) >= processes.PARALLEL_MIN_ROWS:
+        return processes.in_processes(text_features, pd.DataFrame({"title": titles, "body": bodies}), workers,
                             lambda part: (part["title"], part["body"], classifier, sentiment, 1))
     out = classify_frame(pd.DataFrame({"title": titles, "body": bodies}), model=classifier)
     out["title_length"] = titles.str.len()
@@ -113,7 +113,8 @@ def text_features(titles: pd.Series, bodies: pd.Series, classifier=None, sentime
     return out.reindex(columns=TEXT_COLUMNS)
 
 
-def issue_features(raw: pd.DataFrame, contributors: pd.Series | None = None, classifier=None,
+def issue_features(raw: pd.DataFrame, contributors: pd.Series | None = None,
+                   classifier: LearnedClassifier | None = None,
                    texts: pd.DataFrame | None = None) -> pd.DataFrame:
     """The labeled_issues table from raw_issues rows (same order); ``contributors`` maps repo → count;
     ``classifier``: a project's own ``LearnedClassifier`` (default: the shipped one); ``texts``: the

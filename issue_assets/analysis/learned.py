@@ -5,7 +5,7 @@ code blocks, first 3,000 characters):
 - TF-IDF of word 1-2-grams (sublinear term frequency, terms in at least two training issues);
 - TF-IDF of character 2-4-grams within words (reads Chinese, identifiers and typos), the 30,000 most
   frequent;
-- log(1 + score) of each category's codebook rules (``classifier.rule_scores``).
+- log(1 + score) of each category's codebook rules (``rules.rule_scores``).
 Model: multinomial logistic regression (scikit-learn, L2, ``C``), classes weighted by inverse
 frequency so that small categories are not ignored. Confidence: the top class probability after
 temperature scaling, with the temperature fitted on cross-validated predictions so that a stated
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from issue_assets.analysis.classifier import rule_scores
+from issue_assets.analysis.rules import rule_scores
 from issue_assets.analysis.taxonomy import CATEGORIES
 from issue_assets.analysis.text import split_code
 
@@ -167,10 +167,10 @@ def fit_temperature(scores: np.ndarray, classes: Sequence[str], labels: Sequence
 def train(titles: Sequence[str], bodies: Sequence[str], labels: Sequence[str], c: float = 10.0,
           folds: int = 5, seed: int = 0) -> LearnedClassifier:
     """A classifier fitted on every issue, its temperature fitted on cross-validated scores."""
-    return _train_with_scores(titles, bodies, labels, c, folds, seed)[0]
+    return train_with_scores(titles, bodies, labels, c, folds, seed)[0]
 
 
-def _train_with_scores(titles: Sequence[str], bodies: Sequence[str], labels: Sequence[str], c: float, folds: int,
+def train_with_scores(titles: Sequence[str], bodies: Sequence[str], labels: Sequence[str], c: float, folds: int,
                        seed: int) -> tuple[LearnedClassifier, np.ndarray, list[str]]:
     unknown = sorted(set(labels) - set(CATEGORIES))
     if unknown:
@@ -183,54 +183,3 @@ def _train_with_scores(titles: Sequence[str], bodies: Sequence[str], labels: Seq
     model = fit(list(titles), list(bodies), list(labels), c, rule_features(list(titles), list(bodies)))
     model.temperature = fit_temperature(scores, classes, labels)
     return model, scores, classes
-
-
-@dataclass(frozen=True)
-class ProjectComparison:
-    """A classifier trained on a project's own codes against the shipped one, on the same coded issues."""
-
-    coded: int
-    project_accuracy: float  # cross-validated: each issue predicted by a model that did not see it
-    project_macro_f1: float
-    default_accuracy: float  # the shipped model, which never saw these issues
-    default_macro_f1: float
-    note: str | None = None  # why no project model could be trained
-
-    @property
-    def project_is_better(self) -> bool:
-        return self.project_macro_f1 > self.default_macro_f1
-
-    def as_metadata(self) -> dict:
-        return {"coded_issues": self.coded, "project_cv_accuracy": round(self.project_accuracy, 4),
-                "project_cv_macro_f1": round(self.project_macro_f1, 4),
-                "default_accuracy": round(self.default_accuracy, 4),
-                "default_macro_f1": round(self.default_macro_f1, 4), "uses_project_model": self.project_is_better,
-                "note": self.note or ""}
-
-
-def compare_with_default(titles: Sequence[str], bodies: Sequence[str], labels: Sequence[str],
-                         default: LearnedClassifier | None, c: float = 10.0,
-                         folds: int = 5) -> tuple[ProjectComparison, LearnedClassifier | None]:
-    """Cross-validate a project classifier on its coded issues and compare it with ``default`` (the
-    rules when None) by macro-F1. Returns the comparison and the project model trained on every coded
-    issue, or None when the project's codes are too few to train on (then the comparison says so
-    with NaN scores)."""
-    import pandas as pd
-
-    from issue_assets.analysis.classifier import classify_frame
-    from issue_assets.analysis.evaluation import evaluate
-
-    titles, bodies, labels = list(titles), list(bodies), list(labels)
-    frame = pd.DataFrame({"title": titles, "body": bodies})
-    baseline = classify_frame(frame, model=default, method="default" if default is not None else "rules")
-    default_result = evaluate(labels, baseline["category"])
-    try:
-        model, scores, classes = _train_with_scores(titles, bodies, labels, c, folds, seed=0)
-    except ValueError as exc:
-        nan = float("nan")
-        return ProjectComparison(len(labels), nan, nan, default_result.accuracy, default_result.macro_f1,
-                                 str(exc)), None
-    project_result = evaluate(labels, [classes[i] for i in scores.argmax(axis=1)])
-    comparison = ProjectComparison(len(labels), project_result.accuracy, project_result.macro_f1,
-                                   default_result.accuracy, default_result.macro_f1)
-    return comparison, model

@@ -19,7 +19,7 @@ from issue_assets.analysis.annotation import (
     write_sheets,
 )
 from issue_assets.analysis.classifier import default_model
-from issue_assets.analysis.learned import compare_with_default
+from issue_assets.analysis.project_model import compare_with_default
 from issue_assets.defs.markdown import preview, stored_table
 from issue_assets.defs.resources import WarehouseResource
 from issue_assets.labeling import LISTED_ISSUES_SQL
