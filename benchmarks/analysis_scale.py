@@ -66,21 +66,22 @@ def main() -> None:
         os.environ.update(ISSUE_ASSETS_HOME=str(scratch / "home"), ISSUE_ASSETS_SOURCE="seed_csv",
                           ISSUE_ASSETS_REPOS=str(snapshot / "repositories.csv"))
         from issue_assets.definitions import defs
-        from issue_assets.pipeline import PipelineResult, _execute, prepare_instance
+        from issue_assets.instance import prepare_instance
+        from issue_assets.pipeline import PipelineResult, _execute
         from issue_assets.warehouse import Warehouse
 
         instance = prepare_instance()
         result = PipelineResult()
         _execute(defs.resolve_job_def("list_repositories"), instance, result)
-        store = Warehouse(scratch / "home" / "warehouse.duckdb")
+        warehouse = Warehouse(scratch / "home" / "warehouse.duckdb")
         started = time.perf_counter()
         folders = sorted((snapshot / "repos").iterdir())
         for first in range(0, len(folders), WRITE_EVERY):
             fetched = [_as_fetched(folder) for folder in folders[first:first + WRITE_EVERY]]
-            with store.transaction() as conn:
+            with warehouse.transaction() as conn:
                 for fetch in fetched:
                     store_fetch(conn, fetch)
-        stored = int(store.read("SELECT count(*) AS n FROM raw_issues")["n"].iloc[0])
+        stored = int(warehouse.read("SELECT count(*) AS n FROM raw_issues")["n"].iloc[0])
         print(f"stored {stored} issues of {len(folders)} repositories in {time.perf_counter() - started:.0f} s",
               flush=True)
         for number, label in ((1, "first analysis"), (2, "again, nothing changed")):

@@ -47,7 +47,8 @@ def main() -> None:
         from issue_assets.definitions import defs
         from issue_assets.defs.automation import contiguous_runs
         from issue_assets.defs.partitions import repository_partitions
-        from issue_assets.pipeline import PipelineResult, _execute, prepare_instance
+        from issue_assets.instance import prepare_instance
+        from issue_assets.pipeline import PipelineResult, _execute
 
         instance = prepare_instance()
         result = PipelineResult()

@@ -40,10 +40,10 @@ from issue_assets.warehouse import Warehouse
 TOKEN = "benchmark-token"
 
 
-def mine(client: GitHubClient, store: Warehouse, repos: list[str]) -> None:
+def mine(client: GitHubClient, warehouse: Warehouse, repos: list[str]) -> None:
     """What the repo_metadata/raw_issues partitions do, repository by repository."""
     for repo in repos:
-        refresh_repository(client, store, repo)
+        refresh_repository(client, warehouse, repo)
 
 
 def study_pattern(url: str, repos: list[str]) -> int:
@@ -128,9 +128,9 @@ def main() -> None:
     rows = []
     with GitHubEmulator(EmulatorState(snaps), rate_limit=10_000_000) as emulator:
         client = GitHubClient(emulator.url, TOKEN)
-        store = Warehouse(":memory:")
-        rows.append(("this project, first mine", *measure(emulator, lambda: mine(client, store, repos))))
-        rows.append(("this project, no-change refresh", *measure(emulator, lambda: mine(client, store, repos))))
+        warehouse = Warehouse(":memory:")
+        rows.append(("this project, first mine", *measure(emulator, lambda: mine(client, warehouse, repos))))
+        rows.append(("this project, no-change refresh", *measure(emulator, lambda: mine(client, warehouse, repos))))
         if not args.no_peers:
             rows.append(("study's PyGithub pattern", *measure(emulator, lambda: study_pattern(emulator.url, repos))))
             rows.append(("PyGithub used well", *measure(emulator, lambda: pygithub_well(emulator.url, repos))))

@@ -83,7 +83,8 @@ def served_snapshot(scratch: str | Path, args: argparse.Namespace) -> Iterator[s
 def main() -> None:
     args = scale_arguments(__doc__, passes=2, keep=True, snapshot=True)
     with tempfile.TemporaryDirectory() as temporary, served_snapshot(args.keep or temporary, args) as emulator:
-        from issue_assets.pipeline import materialize_all, prepare_instance
+        from issue_assets.instance import prepare_instance
+        from issue_assets.pipeline import materialize_all
 
         instance = prepare_instance()
         for number in range(1, args.passes + 1):

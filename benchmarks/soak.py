@@ -39,7 +39,8 @@ FAULTS = Faults(error_rate=0.05, secondary_every=50, retry_after=1, latency_ms=2
 
 def _run(snapshot: Path, home: Path, faults: Faults | None, rate_limit: int, rate_window: float) -> dict[str, str]:
     from issue_assets import paths
-    from issue_assets.pipeline import materialize_all, prepare_instance
+    from issue_assets.instance import prepare_instance
+    from issue_assets.pipeline import materialize_all
     from issue_assets.warehouse import Warehouse, table_digest
 
     os.environ["ISSUE_ASSETS_HOME"] = str(home)
@@ -56,9 +57,9 @@ def _run(snapshot: Path, home: Path, faults: Faults | None, rate_limit: int, rat
           f"{served.get('requests', 0)} requests; faults served: {faults_served or 'none'}")
     if not result.success:
         raise SystemExit(f"  runs failed: {result.failed_runs}")
-    store = Warehouse(paths.warehouse_path())
-    tables = store.read("SELECT table_name FROM information_schema.tables ORDER BY table_name")["table_name"]
-    return {table: table_digest(store.table(table), FETCH_TIMES) for table in tables}
+    warehouse = Warehouse(paths.warehouse_path())
+    tables = warehouse.read("SELECT table_name FROM information_schema.tables ORDER BY table_name")["table_name"]
+    return {table: table_digest(warehouse.table(table), FETCH_TIMES) for table in tables}
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from issue_assets import paths
-from issue_assets.emulator.generator import DEMO, generate_snapshot
+from issue_assets.emulator.generator import DEMO, demo_snapshot, generate_snapshot
 from issue_assets.emulator.server import EmulatorState, Faults, GitHubEmulator
 from issue_assets.github.client import parse_repo_name
 from issue_assets.github.errors import GitHubError, InvalidRepoName
@@ -102,9 +102,27 @@ def cmd_snapshot_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _headline() -> str:
+    """The headline tables of the warehouse, and where the warehouse and the report are."""
+    from issue_assets.analysis.report import headline
+    from issue_assets.labeling import classifier_name, current_classifier
+    from issue_assets.warehouse import Warehouse
+
+    warehouse = Warehouse(paths.warehouse_path())
+    labeled = warehouse.table("labeled_issues")
+    if labeled.empty:
+        return "No issues in the warehouse yet."
+    lines = [headline(warehouse.table("repo_metrics"), labeled, warehouse.table("regression_table"),
+                      classifier_name(current_classifier()[0])), "", f"Warehouse: {warehouse.path}"]
+    if paths.report_path().exists():
+        lines.append(f"Report: {paths.report_path()}")
+    return "\n".join(lines)
+
+
 def _run_graph(full_refresh: bool) -> int:
     from issue_assets.defs.resources import RepositorySourceResource
-    from issue_assets.pipeline import headline, materialize_all, prepare_instance
+    from issue_assets.instance import prepare_instance
+    from issue_assets.pipeline import materialize_all
 
     listing = RepositorySourceResource().read()  # a broken list fails here, with its reason
     if listing.repositories.empty:
@@ -113,7 +131,7 @@ def _run_graph(full_refresh: bool) -> int:
     started = time.perf_counter()
     with ProgressDisplay() as display:  # a bar on a terminal, plain lines in a CI log
         result = materialize_all(instance, full_refresh=full_refresh, display=display)
-    print(headline())
+    print(_headline())
     print(f"\n{len(result.runs)} runs in {time.perf_counter() - started:.1f} s for {result.repositories} "
           f"repositories; Dagster instance: {paths.home()} (open it with `issue-assets dev`).")
     for error in result.worker_errors:
@@ -126,19 +144,17 @@ def _run_graph(full_refresh: bool) -> int:
     return 0
 
 
-def _demo_snapshot() -> Path:
-    snapshot = paths.demo_snapshot_dir()
-    if not (snapshot / "manifest.json").exists() or not (snapshot / "repositories.csv").exists():
-        generate_snapshot(snapshot, DEMO["repos"], DEMO["issues"], DEMO["seed"])
-    return snapshot
+def demo_environment(api_url: str, snapshot: Path) -> dict[str, str]:
+    """The environment that points the product at the demo: the emulator's address and the demo list."""
+    return {"GITHUB_API_URL": api_url, "ISSUE_ASSETS_SOURCE": "demo",
+            "ISSUE_ASSETS_REPOS": str(snapshot / "repositories.csv")}
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """The whole graph offline: the demo snapshot served by the emulator on a free loopback port."""
-    snapshot = _demo_snapshot()
+    snapshot = demo_snapshot(paths.demo_snapshot_dir())
     with GitHubEmulator(EmulatorState.from_directory(snapshot)) as emulator:
-        os.environ.update(GITHUB_API_URL=emulator.url, ISSUE_ASSETS_SOURCE="demo",
-                          ISSUE_ASSETS_REPOS=str(snapshot / "repositories.csv"))
+        os.environ.update(demo_environment(emulator.url, snapshot))
         os.environ.pop("GITHUB_TOKEN", None)
         print(f"GitHub emulator with the demo snapshot ({snapshot}) at {emulator.url}", flush=True)
         return _run_graph(full_refresh=False)
@@ -155,7 +171,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_dev(args: argparse.Namespace) -> int:
     """`dagster dev` on the instance under ISSUE_ASSETS_HOME (with the demo emulator when asked)."""
-    from issue_assets.pipeline import prepare_instance
+    from issue_assets.instance import prepare_instance
 
     prepare_instance()
     command = [str(Path(sys.executable).parent / "dagster"), "dev", "-w",
@@ -164,10 +180,9 @@ def cmd_dev(args: argparse.Namespace) -> int:
         command[2:4] = ["-m", "issue_assets.definitions"]
     if not args.demo:
         return subprocess.call(command, env=os.environ.copy())
-    snapshot = _demo_snapshot()
+    snapshot = demo_snapshot(paths.demo_snapshot_dir())
     with GitHubEmulator(EmulatorState.from_directory(snapshot)) as emulator:
-        env = {**os.environ, "GITHUB_API_URL": emulator.url, "ISSUE_ASSETS_SOURCE": "demo",
-               "ISSUE_ASSETS_REPOS": str(snapshot / "repositories.csv")}
+        env = {**os.environ, **demo_environment(emulator.url, snapshot)}
         print(f"GitHub emulator with the demo snapshot at {emulator.url}", flush=True)
         return subprocess.call(command, env=env)
 

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from issue_assets.defs.analysis import labeled_issues, regression_table, repo_metrics
+from issue_assets.defs.analysis import regression_table, repo_metrics
 from issue_assets.defs.annotation import annotation_agreement, annotation_sample, project_classifier
 from issue_assets.defs.automation import (
     analysis_automation,
@@ -19,8 +19,8 @@ from issue_assets.defs.checks import (
     repo_metric_checks,
     study_table_checks,
 )
-from issue_assets.defs.github import repository_fetch
-from issue_assets.defs.labeling import issue_texts
+from issue_assets.defs.fetch import repository_fetch
+from issue_assets.defs.labeling import issue_texts, labeled_issues
 from issue_assets.defs.repositories import ai_repositories
 from issue_assets.defs.resources import GitHubResource, RepositorySourceResource, WarehouseResource
 from issue_assets.defs.study import (

@@ -1,4 +1,5 @@
-"""The Dagster instance's settings file (``$ISSUE_ASSETS_HOME/dagster.yaml``): SQLite or PostgreSQL storage.
+"""The Dagster instance under ``ISSUE_ASSETS_HOME``, and its settings file (``dagster.yaml``): SQLite or
+PostgreSQL storage.
 
 The package ships the settings every instance shares (``dagster.yaml``: run queue, pools, run
 monitoring, logs) and a storage block for PostgreSQL (``dagster-postgres.yaml``). The file is written
@@ -12,7 +13,10 @@ from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
+import dagster as dg
 import yaml
+
+from issue_assets import paths
 
 INSTANCE_STORAGES = ("sqlite", "postgres")
 STORAGE_VARIABLE = "ISSUE_ASSETS_INSTANCE_STORAGE"
@@ -82,3 +86,14 @@ def ensure_instance_config(home: Path, environ: Mapping[str, str] | None = None)
         raise InstanceConfigError(f"{config} keeps the run history in PostgreSQL: set {POSTGRES_URL_VARIABLE}="
                                   "postgresql://USER:PASSWORD@HOST:5432/DATABASE")
     return config
+
+
+def prepare_instance() -> dg.DagsterInstance:
+    """The instance under ``ISSUE_ASSETS_HOME`` (``DAGSTER_HOME`` is set to it), with our dagster.yaml
+    (written by :func:`ensure_instance_config`)."""
+    home = paths.home()
+    ensure_instance_config(home)
+    if os.environ.get(POSTGRES_URL_VARIABLE):
+        os.environ[POSTGRES_URL_VARIABLE] = sqlalchemy_postgres_url(os.environ[POSTGRES_URL_VARIABLE])
+    os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()

@@ -24,36 +24,10 @@ import pandas as pd
 from issue_assets import paths
 from issue_assets.analysis.features import TEXT_COLUMNS, issue_features, text_features, text_version
 from issue_assets.analysis.learned import LearnedClassifier
-from issue_assets.warehouse import Warehouse, insert
+from issue_assets.warehouse import TEXT_KEYS, Warehouse
 
 # Issues labeled per chunk: their bodies are in memory together (about 2 KB each).
 CHUNK_ROWS = 50_000
-
-# Deleted or transferred issues stay in raw_issues (as last seen), not in the analysis.
-LISTED_ISSUES_SQL = """
-    SELECT i.* EXCLUDE (deleted_at) FROM raw_issues i JOIN repositories r ON r.repo = i.repo AND r.listed
-    WHERE i.deleted_at IS NULL
-    ORDER BY i.repo, i.number
-"""
-_DIGEST = "md5(? || coalesce(i.title, '') || chr(0) || coalesce(i.body, ''))"
-# An issue's observation time is its repository's last successful fetch, not the fetch that last
-# brought the issue: a refresh asks only for issues updated since its cursor, and so confirms that
-# every other issue is unchanged (an open one still open) at that time.
-_LISTED_WITHOUT_BODIES_SQL = f"""
-    SELECT i.* EXCLUDE (deleted_at, body, fetched_at),
-           greatest(i.fetched_at, f.last_fetched_at) AS fetched_at, {_DIGEST} AS text_digest
-    FROM raw_issues i JOIN repositories r ON r.repo = i.repo AND r.listed
-    LEFT JOIN fetch_state f ON f.repo = i.repo
-    WHERE i.deleted_at IS NULL
-    ORDER BY i.repo, i.number
-"""
-_REPOSITORY_DIGESTS_SQL = f"""
-    SELECT i.repo, i.number, {_DIGEST} AS text_digest FROM raw_issues i
-    WHERE i.deleted_at IS NULL AND list_contains(?, i.repo)
-    ORDER BY i.repo, i.number
-"""
-_KEYS = ["repo", "number", "text_digest"]
-
 
 @dataclass
 class Labeling:
@@ -80,82 +54,47 @@ def current_classifier() -> tuple[LearnedClassifier | None, Path | None]:
 
 
 def classifier_name(classifier: LearnedClassifier | None) -> str:
-    """How the assets' metadata names the classifier that labeled the issues."""
-    return "project (project_classifier)" if classifier else "shipped"
+    """How the assets' metadata and the terminal name the classifier that labeled the issues."""
+    return "project classifier (project_classifier)" if classifier else "shipped learned classifier"
 
 
-def _missing(store: Warehouse, keys: pd.DataFrame) -> pd.DataFrame:
-    """The rows of ``keys`` (repo, number, text_digest) with no stored text features."""
-    with store.connect() as conn:
-        conn.register("_keys", keys[_KEYS])
-        missing = conn.execute("SELECT k.* FROM _keys k ANTI JOIN issue_texts t USING (repo, number, text_digest) "
-                               "ORDER BY k.repo, k.number").df()
-        conn.unregister("_keys")
-    return missing
-
-
-def _label_texts(store: Warehouse, keys: pd.DataFrame, classifier: LearnedClassifier | None, version: str) -> int:
+def _label_texts(warehouse: Warehouse, keys: pd.DataFrame, classifier: LearnedClassifier | None,
+                 version: str) -> int:
     """Label the issues ``keys`` (repo, number) and store their text features, a chunk at a time
     (bodies read per chunk; the digest comes from the text labeled, whatever changed since)."""
     for start in range(0, len(keys), CHUNK_ROWS):
-        chunk = keys.iloc[start:start + CHUNK_ROWS][["repo", "number"]]
-        with store.connect() as conn:
-            conn.register("_wanted", chunk)
-            texts = conn.execute(f"SELECT w.repo, w.number, i.title, i.body, {_DIGEST} AS text_digest "
-                                 "FROM _wanted w JOIN raw_issues i USING (repo, number) ORDER BY w.repo, w.number",
-                                 [version]).df()
-            conn.unregister("_wanted")
+        texts = warehouse.texts_to_label(keys.iloc[start:start + CHUNK_ROWS], version)
         features = text_features(texts["title"], texts["body"], classifier)
-        rows = pd.concat([texts[_KEYS], features], axis=1)
-        with store.transaction() as conn:
-            conn.register("_labeled", rows[["repo", "number"]])
-            conn.execute("DELETE FROM issue_texts t WHERE EXISTS "
-                         "(SELECT 1 FROM _labeled l WHERE l.repo = t.repo AND l.number = t.number)")
-            conn.unregister("_labeled")
-            insert(conn, "issue_texts", rows)
+        warehouse.store_text_features(pd.concat([texts[TEXT_KEYS], features], axis=1))
     return len(keys)
 
 
-def label_repository_texts(store: Warehouse, repos: Sequence[str], classifier: LearnedClassifier | None = None,
+def label_repository_texts(warehouse: Warehouse, repos: Sequence[str], classifier: LearnedClassifier | None = None,
                            classifier_file: str | Path | None = None) -> TextLabeling:
     """Text features of every live issue of ``repos`` in issue_texts: the issues whose text (or
     classifier) has no features yet are labeled; features of texts no longer there are removed."""
     version = text_version(classifier_file)
     repos = list(repos)
-    keys = store.read(_REPOSITORY_DIGESTS_SQL, [version, repos])
-    missing = _missing(store, keys)
-    labeled = _label_texts(store, missing, classifier, version)
-    with store.transaction() as conn:
-        conn.register("_keys", keys[_KEYS])
-        removed = conn.execute("DELETE FROM issue_texts t WHERE list_contains(?, t.repo) AND NOT EXISTS "
-                               "(SELECT 1 FROM _keys k WHERE k.repo = t.repo AND k.number = t.number "
-                               "AND k.text_digest = t.text_digest)", [repos]).fetchone()[0]
-        conn.unregister("_keys")
-    return TextLabeling(issues=len(keys), labeled=labeled, reused=len(keys) - labeled, removed=int(removed))
+    keys = warehouse.text_digests(repos, version)
+    labeled = _label_texts(warehouse, warehouse.unlabeled(keys), classifier, version)
+    removed = warehouse.remove_stale_text_features(repos, keys)
+    return TextLabeling(issues=len(keys), labeled=labeled, reused=len(keys) - labeled, removed=removed)
 
 
-def label_issues(store: Warehouse, classifier: LearnedClassifier | None = None,
+def label_issues(warehouse: Warehouse, classifier: LearnedClassifier | None = None,
                  classifier_file: str | Path | None = None, reuse: bool = True) -> Labeling:
     """labeled_issues for the live issues of the listed repositories; ``classifier`` (loaded from
     ``classifier_file``): a project's own, else the shipped model. ``reuse=False`` labels every issue."""
     version = text_version(classifier_file)
-    raw = store.read(_LISTED_WITHOUT_BODIES_SQL, [version])
-    contributors = store.read("SELECT repo, contributors FROM repo_metadata").set_index("repo")["contributors"]
-    keys = raw[_KEYS]
-    missing = _missing(store, keys) if reuse else keys
-    labeled = _label_texts(store, missing, classifier, version)
-    with store.connect() as conn:
-        conn.register("_keys", keys[["repo", "number"]])
-        # By (repo, number): an issue whose text changed while it was labeled keeps the features and
-        # digest of the text labeled.
-        texts = conn.execute("SELECT t.* FROM _keys k LEFT JOIN issue_texts t USING (repo, number) "
-                             "ORDER BY k.repo, k.number").df()
-        conn.unregister("_keys")
+    raw = warehouse.listed_issues_for_labeling(version)
+    keys = raw[TEXT_KEYS]
+    labeled = _label_texts(warehouse, warehouse.unlabeled(keys) if reuse else keys, classifier, version)
+    texts = warehouse.text_features_of(keys)
     if len(texts) != len(raw) or not (texts["number"].to_numpy() == raw["number"].to_numpy()).all():
         # Possible only when an issue_texts run removed a changed issue's row while this one read them.
         raise RuntimeError("issue_texts does not hold exactly one row per issue (changed while labeled_issues "
                            "read it?): materialize labeled_issues again")
-    table = issue_features(raw.drop(columns="text_digest"), contributors, classifier,
+    table = issue_features(raw.drop(columns="text_digest"), warehouse.contributors(), classifier,
                            texts=_typed(texts[TEXT_COLUMNS]))
     table["text_digest"] = texts["text_digest"].to_numpy()
     return Labeling(table, labeled=labeled, reused=len(raw) - labeled)

@@ -1,15 +1,19 @@
-"""Fetch one repository with the GitHub client and store it: the core of the
+"""Fetch repositories with the GitHub client and store them: the core of the
 ``repo_metadata[repo]`` and ``raw_issues[repo]`` partitions.
 
 A fetch starts from the repository's stored :data:`fetch_state` (the issue cursor and the
 newest issue-event id read), asks GitHub only for what changed since, and
 :func:`store_fetch` merges it into that repository's rows in one transaction together with the
-new cursor, so a crash between the two can never skip changes.
+new cursor, so a crash between the two can never skip changes. :func:`fetch_repositories` does
+this for many repositories at once, in threads; :func:`refresh_repository` for one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,10 +21,13 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from issue_assets.github.access import GitHubAccess
 from issue_assets.github.client import GitHubClient, RequestStats
+from issue_assets.github.errors import GitHubError
 from issue_assets.github.labels import DEFAULT_LABELS
 from issue_assets.github.times import parse_timestamp, utc_now
-from issue_assets.warehouse import SCHEMAS, Warehouse, conform, read_table, replace_rows
+from issue_assets.progress import Progress, report
+from issue_assets.warehouse import SCHEMAS, Warehouse, conform, replace_rows, repository_rows
 
 ISSUE_COLUMNS = [c for c, _ in SCHEMAS["raw_issues"]]
 
@@ -248,7 +255,7 @@ def _same_issues(previous: pd.DataFrame, merged: pd.DataFrame) -> bool:
 
 
 def load_state(conn: duckdb.DuckDBPyConnection, repo: str) -> FetchState:
-    rows = read_table(conn, "fetch_state", "WHERE repo = ?", [repo])
+    rows = repository_rows(conn, "fetch_state", repo)
     return FetchState.from_row(rows.iloc[0].to_dict() if len(rows) else None)
 
 
@@ -259,7 +266,7 @@ def store_fetch(conn: duckdb.DuckDBPyConnection, fetch: RepositoryFetch) -> Stor
         replace_rows(conn, "repo_metadata", fetch.repo, pd.DataFrame([fetch.metadata]))
     if fetch.changed_issues is None or fetch.new_state is None:
         return StoredFetch(fetch.repo, fetch.state, None, 0, None, fetch.stats, fetch.message)
-    previous = read_table(conn, "raw_issues", "WHERE repo = ?", [fetch.repo])
+    previous = repository_rows(conn, "raw_issues", fetch.repo)
     merged = merge_issues(previous, fetch.changed_issues, fetch.closers, complete=fetch.complete,
                           fetched_at=fetch.fetched_at)
     # A refresh re-reads the newest window; count only the issues that really changed.
@@ -283,12 +290,86 @@ def store_fetch(conn: duckdb.DuckDBPyConnection, fetch: RepositoryFetch) -> Stor
                        int((alive & (merged["state"] == "open")).sum()), fetch.stats, fetch.message, newly_deleted)
 
 
-def refresh_repository(client: GitHubClient, store: Warehouse, repo: str, **options: Any) -> tuple[RepositoryFetch,
-                                                                                                  StoredFetch]:
-    """Load the repository's cursor, fetch what changed, store it: one repository, one thread.
-    (The fetch op does the same for many repositories, fetching them in threads.)"""
-    with store.connect() as conn:
+def refresh_repository(client: GitHubClient, warehouse: Warehouse, repo: str,
+                       **options: Any) -> tuple[RepositoryFetch, StoredFetch]:
+    """Load the repository's cursor, fetch what changed, store it: one repository, one thread."""
+    with warehouse.connect() as conn:
         state = load_state(conn, repo)
     fetch = fetch_repository(client, repo, state, **options)
-    with store.transaction() as conn:
+    with warehouse.transaction() as conn:
         return fetch, store_fetch(conn, fetch)
+
+
+@dataclass
+class FetchRun:
+    """What a fetch of several repositories stored, and which failed (and why)."""
+
+    stored: list[StoredFetch]  # sorted by repository
+    failed: dict[str, str]
+
+    @property
+    def stats(self) -> RequestStats:
+        return RequestStats.total(s.stats for s in self.stored)
+
+
+def fetch_repositories(access: GitHubAccess, warehouse: Warehouse, repos: Sequence[str], *, metadata: bool = True,
+                       issues: bool = True, full_refresh: bool = False,
+                       log: logging.Logger | logging.LoggerAdapter | None = None) -> FetchRun:
+    """Fetch ``repos`` (``access.parallel`` at a time, one client per thread) and store each as soon as
+    it is fetched. A repository that fails is reported in the result (``failed``), never stored half:
+    the others are stored and will not be fetched again from scratch. ``log`` gets a line per
+    repository, with the run's progress and the rate limit left."""
+    log = log or logging.getLogger(__name__)
+    repos = list(repos)
+    with warehouse.connect() as conn:
+        states = {repo: load_state(conn, repo) for repo in repos}
+
+    def fetch(repo: str) -> RepositoryFetch:
+        client = access.client()
+        try:
+            return fetch_repository(client, repo, states.get(repo, FetchState()), metadata=metadata, issues=issues,
+                                    full_refresh=full_refresh)
+        finally:
+            client.session.close()
+
+    stored: list[StoredFetch] = []
+    failed: dict[str, str] = {}
+    progress = Progress("fetch", len(repos), "repositories")
+    with ThreadPoolExecutor(max_workers=max(1, min(access.parallel, len(repos)))) as pool:
+        futures = {pool.submit(fetch, repo): repo for repo in repos}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            fetched = []
+            for future in sorted(done, key=futures.get):
+                # A done future holds its repository's issues: forget it, or a run would keep every
+                # repository it fetched in memory until its end.
+                repo = futures.pop(future)
+                try:
+                    fetched.append(future.result())
+                except GitHubError as exc:
+                    failed[repo] = f"{type(exc).__name__}: {exc}"
+                    progress.advance()
+                    log.error("%s (%s): %s", repo, progress.describe(), failed[repo])
+                    report("fetch", detail=f"{repo} failed")
+            if not fetched:
+                continue
+            # The fetches finished while the last write ran go in one transaction: each repository's
+            # rows and cursor stay together, and a connection (30-50 ms on a file) serves several.
+            with warehouse.transaction() as conn:
+                batch = [store_fetch(conn, result) for result in fetched]
+            for result, written in zip(fetched, batch, strict=True):
+                stored.append(written)
+                if not result.available:
+                    log.warning("%s is %s (HTTP %s): kept its stored issues", result.repo, result.state,
+                                result.metadata and result.metadata.get("http_status"))
+                progress.advance()
+                # Requests the other repositories of the run will need, at this run's average so far.
+                needed = sum(s.stats.requests for s in stored) / len(stored) * (progress.total - progress.done)
+                log.info("%s: %s issues, %s changed, %d requests (%d answered 304), %.0f s waited; run: %s; "
+                         "rate limit %s", result.repo, written.issues, written.changed, result.stats.requests,
+                         result.stats.not_modified, result.stats.wait_seconds,
+                         progress.describe(access.pool.wait_for(needed, time.time())),
+                         access.pool.describe(time.time()))
+                report("fetch", detail=f"{result.repo}: {written.issues} issues, {result.stats.requests} requests")
+    return FetchRun(sorted(stored, key=lambda s: s.repo), failed)

@@ -23,6 +23,16 @@ def demo_snapshot_dir() -> Path:
     return home() / "demo" / "snapshot"
 
 
+def report_path() -> Path:
+    """The study report the ``study_report`` asset writes."""
+    return home() / "reports" / "study_report.html"
+
+
+def annotation_dir() -> Path:
+    """The coding sheets of the annotation workflow."""
+    return home() / "annotation"
+
+
 def project_classifier_path() -> Path:
     """A classifier trained on this project's own coded issues (written only when it beats the shipped one)."""
     return home() / "models" / "project_classifier.npz"

@@ -1,39 +1,25 @@
 """Materialize the whole graph from the command line (``issue-assets run`` / ``demo``).
 
 The same jobs the schedule and sensors launch, executed in this process against the persistent
-Dagster instance under ``ISSUE_ASSETS_HOME``: the runs, partitions and check results appear in
-the Dagster UI afterwards, and running again is a refresh.
+Dagster instance under ``ISSUE_ASSETS_HOME`` (``instance.prepare_instance``): the runs, partitions
+and check results appear in the Dagster UI afterwards, and running again is a refresh.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import dagster as dg
 
 from issue_assets import paths
 from issue_assets.analysis.processes import stop_processes
-from issue_assets.instance import POSTGRES_URL_VARIABLE, ensure_instance_config, sqlalchemy_postgres_url
 from issue_assets.progress import ProgressDisplay, report
 from issue_assets.warehouse import Warehouse
 
 FETCHED_ASSETS = [dg.AssetKey("repo_metadata"), dg.AssetKey("raw_issues")]
-
-
-def prepare_instance() -> dg.DagsterInstance:
-    """The instance under ``ISSUE_ASSETS_HOME`` (``DAGSTER_HOME`` is set to it), with our dagster.yaml
-    (written by :func:`issue_assets.instance.ensure_instance_config`)."""
-    home = paths.home()
-    ensure_instance_config(home)
-    if os.environ.get(POSTGRES_URL_VARIABLE):
-        os.environ[POSTGRES_URL_VARIABLE] = sqlalchemy_postgres_url(os.environ[POSTGRES_URL_VARIABLE])
-    os.environ["DAGSTER_HOME"] = str(home)
-    return dg.DagsterInstance.get()
 
 
 @dataclass
@@ -160,7 +146,7 @@ def materialize_all(instance: dg.DagsterInstance, full_refresh: bool = False, lo
     _execute(defs.resolve_job_def("list_repositories"), instance, result)
     if not result.success:
         return result
-    listed = set(Warehouse(paths.warehouse_path()).read("SELECT repo FROM repositories WHERE listed")["repo"])
+    listed = Warehouse(paths.warehouse_path()).listed_repository_names()
     result.repositories = len(listed)
     keys = instance.get_dynamic_partitions(repository_partitions.name)
     # The fetch job without its labeling step, which the second process runs (and without checks).
@@ -184,42 +170,3 @@ def materialize_all(instance: dg.DagsterInstance, full_refresh: bool = False, lo
     if display:
         display.finish()
     return result
-
-
-def headline(warehouse_file: str | Path | None = None) -> str:
-    """The headline numbers and tables, as text for a terminal."""
-    store = Warehouse(warehouse_file or paths.warehouse_path())
-    metrics = store.table("repo_metrics")
-    labeled = store.table("labeled_issues")
-    regression = store.table("regression_table")
-    lines = []
-    if labeled.empty:
-        return "No issues in the warehouse yet."
-    closed = labeled["closed"].astype(bool)
-    resolution = labeled.loc[closed, "resolution_days"]
-    lines.append(
-        f"{len(metrics)} repositories ({int((metrics['issues'] == 0).sum())} without issues), {len(labeled)} issues: "
-        f"{closed.mean():.1%} closed, median resolution {resolution.median():.1f} days "
-        f"(mean {resolution.mean():.1f}); {labeled['has_label'].mean():.1%} labeled, "
-        f"{labeled['has_assignee'].mean():.1%} assigned, {labeled['ignored'].mean():.1%} ignored."
-    )
-    categories = labeled.groupby("category").agg(issues=("number", "size"), close_rate=("closed", "mean"),
-                                                  median_days=("resolution_days", "median"))
-    categories["share"] = categories["issues"] / len(labeled)
-    categories = categories.sort_values("issues", ascending=False)[["issues", "share", "close_rate", "median_days"]]
-    lines += ["", "Issue categories (rule-based classifier):", categories.to_string(float_format=lambda v: f"{v:.3f}")]
-    top = metrics.sort_values("issues", ascending=False).head(10)[
-        ["repo", "issues", "close_rate", "ignored_rate", "resolution_days_median", "contributors", "stars"]]
-    lines += ["", "Repositories with the most issues:", top.to_string(index=False, float_format=lambda v: f"{v:.2f}")]
-    for model, ratio, title in (("logit", "odds_ratio", "Closure regression (logit"),
-                                ("cox", "hazard_ratio", "Time to close (Cox, open issues censored")):
-        rows = regression[regression["model"] == model] if "model" in regression else regression.iloc[0:0]
-        if len(rows):
-            shown = rows[["term", ratio, "ci_low", "ci_high", "p_value"]]
-            lines += ["", f"{title}, SE clustered by repository, n = {rows['n'].iloc[0]}):",
-                      shown.to_string(index=False, float_format=lambda v: f"{v:.3g}")]
-    lines += ["", f"Warehouse: {store.path}"]
-    report = paths.home() / "reports" / "study_report.html"
-    if report.exists():
-        lines.append(f"Report: {report}")
-    return "\n".join(lines)

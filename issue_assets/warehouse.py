@@ -1,5 +1,6 @@
 """The DuckDB warehouse: table schemas, short-lived connections that wait for the file lock,
-and the transactional writes the assets rely on.
+and every query of the product: the named reads and writes the assets and the core call (no SQL
+is written anywhere else).
 
 One DuckDB file admits one writing process at a time. Every access here opens a connection,
 does its work and closes it again, so a process holds the lock for the length of one statement
@@ -14,9 +15,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
+
+if TYPE_CHECKING:
+    from issue_assets.sources.repositories import RegistryUpdate
 
 # Table → (column, DuckDB type). The column order is the table's.
 SCHEMAS: dict[str, list[tuple[str, str]]] = {
@@ -60,6 +65,37 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
         ("closers_complete", "BOOLEAN"), ("pull_requests", "INTEGER"), ("last_fetched_at", "TIMESTAMP"),
     ],
 }
+
+
+# Deleted or transferred issues stay in raw_issues (as last seen), not in the analysis.
+def _listed_issues_sql(columns: Sequence[str] | None = None) -> str:
+    selected = ", ".join(f'i."{c}"' for c in columns) if columns else "i.* EXCLUDE (deleted_at)"
+    return f"""
+        SELECT {selected} FROM raw_issues i JOIN repositories r ON r.repo = i.repo AND r.listed
+        WHERE i.deleted_at IS NULL
+        ORDER BY i.repo, i.number
+    """
+
+
+# The digest of an issue's text under a version of the text features (the parameter).
+_DIGEST = "md5(? || coalesce(i.title, '') || chr(0) || coalesce(i.body, ''))"
+TEXT_KEYS = ["repo", "number", "text_digest"]
+# An issue's observation time is its repository's last successful fetch, not the fetch that last
+# brought the issue: a refresh asks only for issues updated since its cursor, and so confirms that
+# every other issue is unchanged (an open one still open) at that time.
+_LISTED_WITHOUT_BODIES_SQL = f"""
+    SELECT i.* EXCLUDE (deleted_at, body, fetched_at),
+           greatest(i.fetched_at, f.last_fetched_at) AS fetched_at, {_DIGEST} AS text_digest
+    FROM raw_issues i JOIN repositories r ON r.repo = i.repo AND r.listed
+    LEFT JOIN fetch_state f ON f.repo = i.repo
+    WHERE i.deleted_at IS NULL
+    ORDER BY i.repo, i.number
+"""
+_REPOSITORY_DIGESTS_SQL = f"""
+    SELECT i.repo, i.number, {_DIGEST} AS text_digest FROM raw_issues i
+    WHERE i.deleted_at IS NULL AND list_contains(?, i.repo)
+    ORDER BY i.repo, i.number
+"""
 
 
 class WarehouseLocked(RuntimeError):
@@ -128,6 +164,7 @@ class Warehouse:
             conn.execute("COMMIT")
 
     def read(self, sql: str, params: Sequence | None = None) -> pd.DataFrame:
+        """An ad-hoc query (tests, benchmarks, a shell); the product calls the named reads below."""
         with self.connect() as conn:
             return conn.execute(sql, params or []).df()
 
@@ -141,6 +178,143 @@ class Warehouse:
             conn.register("_frame", frame)
             conn.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _frame')
             conn.unregister("_frame")
+
+    def row_count(self, name: str) -> int:
+        with self.connect() as conn:
+            return int(conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])
+
+    def columns(self, name: str, columns: Sequence[str], repos: Sequence[str] | None = None) -> pd.DataFrame:
+        """Some columns of a table (a check reads what its rules read, not a million bodies); ``repos``:
+        only those repositories' rows."""
+        selected = ", ".join(f'"{c}"' for c in columns)
+        where, params = ("WHERE list_contains(?, repo)", [list(repos)]) if repos is not None else ("", [])
+        with self.connect() as conn:
+            return conn.execute(f'SELECT {selected} FROM "{name}" {where}', params).df()
+
+    # The repository list (ai_repositories).
+
+    def listed_repositories(self) -> pd.DataFrame:
+        """The rows of the repositories on the current list (``listed``)."""
+        with self.connect() as conn:
+            return read_table(conn, "repositories", "WHERE listed")
+
+    def listed_repository_names(self) -> set[str]:
+        return set(self.listed_repositories()["repo"])
+
+    def update_repositories(self, listing: pd.DataFrame, now: pd.Timestamp) -> RegistryUpdate:
+        """Merge a new repository list into the registry in one transaction (``update_registry``):
+        repositories that left it keep their rows with ``listed = false``."""
+        from issue_assets.sources.repositories import update_registry
+
+        with self.transaction() as conn:
+            update = update_registry(read_table(conn, "repositories"), listing, now)
+            conn.execute("DELETE FROM repositories")
+            insert(conn, "repositories", update.table)
+        return update
+
+    # Issues, as the analysis reads them.
+
+    def issue_counts(self) -> tuple[int, int]:
+        """Stored issues: live ones, and those deleted or transferred (kept as last seen)."""
+        with self.connect() as conn:
+            live, deleted = conn.execute("SELECT count(*) FILTER (deleted_at IS NULL), "
+                                         "count(*) FILTER (deleted_at IS NOT NULL) FROM raw_issues").fetchone()
+        return int(live), int(deleted)
+
+    def listed_issues(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The live raw issues of the listed repositories (``columns``, default all), by repo and number."""
+        with self.connect() as conn:
+            return conn.execute(_listed_issues_sql(columns)).df()
+
+    def listed_issue_count(self) -> int:
+        with self.connect() as conn:
+            return int(conn.execute(f"SELECT count(*) FROM ({_listed_issues_sql(['repo'])})").fetchone()[0])
+
+    def analysis_issues(self) -> pd.DataFrame:
+        """labeled_issues without its text columns (title, evidence, digest): what the tables computed
+        from it read."""
+        with self.connect() as conn:
+            return conn.execute("SELECT * EXCLUDE (title, evidence, text_digest) FROM labeled_issues "
+                                "ORDER BY repo, number").df()
+
+    def issues_to_code(self) -> pd.DataFrame:
+        """The labeled issues with the text a coder reads (the annotation sample's population)."""
+        with self.connect() as conn:
+            return conn.execute(f"""
+                SELECT l.repo, l.number, l.category, l.confidence, r.title, r.body, r.html_url
+                FROM labeled_issues l JOIN ({_listed_issues_sql(["repo", "number", "title", "body", "html_url"])}) r
+                USING (repo, number) ORDER BY l.repo, l.number""").df()
+
+    def contributors(self) -> pd.Series:
+        """Contributors per repository (``repo_metadata``), indexed by repo."""
+        with self.connect() as conn:
+            frame = conn.execute("SELECT repo, contributors FROM repo_metadata").df()
+        return frame.set_index("repo")["contributors"]
+
+    # Text features (issue_texts): labeled once per text and classifier.
+
+    def listed_issues_for_labeling(self, version: str) -> pd.DataFrame:
+        """The live issues of the listed repositories without their bodies, each with the digest of its
+        text under ``version`` and observed until its repository's last successful fetch."""
+        with self.connect() as conn:
+            return conn.execute(_LISTED_WITHOUT_BODIES_SQL, [version]).df()
+
+    def text_digests(self, repos: Sequence[str], version: str) -> pd.DataFrame:
+        """``repo, number, text_digest`` of the live issues of ``repos``."""
+        with self.connect() as conn:
+            return conn.execute(_REPOSITORY_DIGESTS_SQL, [version, list(repos)]).df()
+
+    def unlabeled(self, keys: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``keys`` (repo, number, text_digest) with no stored text features."""
+        with self.connect() as conn:
+            conn.register("_keys", keys[TEXT_KEYS])
+            missing = conn.execute("SELECT k.* FROM _keys k ANTI JOIN issue_texts t USING (repo, number, text_digest) "
+                                   "ORDER BY k.repo, k.number").df()
+            conn.unregister("_keys")
+        return missing
+
+    def texts_to_label(self, keys: pd.DataFrame, version: str) -> pd.DataFrame:
+        """Title, body and text digest of the issues ``keys`` (repo, number): the digest comes from the
+        text read, whatever changed since the keys were taken."""
+        with self.connect() as conn:
+            conn.register("_wanted", keys[["repo", "number"]])
+            texts = conn.execute(f"SELECT w.repo, w.number, i.title, i.body, {_DIGEST} AS text_digest "
+                                 "FROM _wanted w JOIN raw_issues i USING (repo, number) ORDER BY w.repo, w.number",
+                                 [version]).df()
+            conn.unregister("_wanted")
+        return texts
+
+    def store_text_features(self, rows: pd.DataFrame) -> None:
+        """Replace the text features of these issues (repo, number) in one transaction."""
+        with self.transaction() as conn:
+            conn.register("_labeled", rows[["repo", "number"]])
+            conn.execute("DELETE FROM issue_texts t WHERE EXISTS "
+                         "(SELECT 1 FROM _labeled l WHERE l.repo = t.repo AND l.number = t.number)")
+            conn.unregister("_labeled")
+            insert(conn, "issue_texts", rows)
+
+    def remove_stale_text_features(self, repos: Sequence[str], keys: pd.DataFrame) -> int:
+        """Remove the text features of ``repos`` whose text is not among ``keys`` any more (changed,
+        deleted or transferred issues); returns how many."""
+        with self.transaction() as conn:
+            conn.register("_keys", keys[TEXT_KEYS])
+            removed = conn.execute("DELETE FROM issue_texts t WHERE list_contains(?, t.repo) AND NOT EXISTS "
+                                   "(SELECT 1 FROM _keys k WHERE k.repo = t.repo AND k.number = t.number "
+                                   "AND k.text_digest = t.text_digest)", [list(repos)]).fetchone()[0]
+            conn.unregister("_keys")
+        return int(removed)
+
+    def text_features_of(self, keys: pd.DataFrame) -> pd.DataFrame:
+        """The stored text features of each issue of ``keys`` (repo, number), in their order (a row of
+        nulls where there are none)."""
+        with self.connect() as conn:
+            conn.register("_keys", keys[["repo", "number"]])
+            # By (repo, number): an issue whose text changed while it was labeled keeps the features and
+            # digest of the text labeled.
+            texts = conn.execute("SELECT t.* FROM _keys k LEFT JOIN issue_texts t USING (repo, number) "
+                                 "ORDER BY k.repo, k.number").df()
+            conn.unregister("_keys")
+        return texts
 
 
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
@@ -175,6 +349,11 @@ def insert(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> 
     columns = ", ".join(f'"{c}"' for c, _ in SCHEMAS[table])
     conn.execute(f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM _rows')
     conn.unregister("_rows")
+
+
+def repository_rows(conn: duckdb.DuckDBPyConnection, table: str, repo: str) -> pd.DataFrame:
+    """One repository's rows of a per-repository table."""
+    return read_table(conn, table, "WHERE repo = ?", [repo])
 
 
 def replace_rows(conn: duckdb.DuckDBPyConnection, table: str, repo: str, frame: pd.DataFrame) -> None:

@@ -21,6 +21,8 @@ from pathlib import Path
 import requests
 from playwright.sync_api import sync_playwright
 
+from issue_assets import paths
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "images"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
@@ -34,9 +36,10 @@ def main() -> int:
     args = parser.parse_args()
     home = (args.home or Path(tempfile.mkdtemp(prefix="issue-assets-pictures-"))).resolve()
     exe = Path(sys.executable).parent / "issue-assets"
-    env = {**os.environ, "ISSUE_ASSETS_HOME": str(home)}
+    os.environ["ISSUE_ASSETS_HOME"] = str(home)
+    env = {**os.environ}
     env.pop("DAGSTER_HOME", None)
-    if not (home / "reports" / "study_report.html").exists():
+    if not paths.report_path().exists():
         subprocess.run([str(exe), "demo"], env=env, check=True, stdout=subprocess.DEVNULL)
     OUT.mkdir(parents=True, exist_ok=True)
     dev = subprocess.Popen([str(exe), "dev", "--demo", "--port", str(args.port)], env=env, start_new_session=True,
@@ -52,7 +55,7 @@ def main() -> int:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1100, "height": 1000}, device_scale_factor=1)
-            page.goto((home / "reports" / "study_report.html").as_uri())
+            page.goto(paths.report_path().as_uri())
             # The first screen of RQ1: the category figure and the start of its table.
             page.get_by_role("heading", name="RQ1: what users ask").evaluate("heading => heading.scrollIntoView()")
             page.screenshot(path=str(OUT / "study-report.png"))

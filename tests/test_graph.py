@@ -18,7 +18,8 @@ from issue_assets.definitions import defs
 from issue_assets.defs.automation import repository_list_sensor
 from issue_assets.defs.partitions import REPOS_PER_RUN, repository_partitions
 from issue_assets.defs.resources import RepositorySourceResource, WarehouseResource
-from issue_assets.pipeline import materialize_all, prepare_instance
+from issue_assets.instance import prepare_instance
+from issue_assets.pipeline import materialize_all
 from issue_assets.warehouse import Warehouse
 from tests.conftest import read_csv_rows
 
@@ -53,7 +54,7 @@ def _truth(snapshot):
 
 
 def test_whole_graph_materializes_with_every_check_passing(graph, small_snapshot, tmp_path):
-    _, instance, store = graph
+    _, instance, warehouse = graph
     result = materialize_all(instance)
     assert result.success, result.failed_runs
     repos = [row["repo"] for row in read_csv_rows(small_snapshot / "repositories.csv")]
@@ -67,46 +68,46 @@ def test_whole_graph_materializes_with_every_check_passing(graph, small_snapshot
     labeling = instance.get_latest_materialization_event(dg.AssetKey("labeled_issues")).asset_materialization
     assert labeling.metadata["issues_labeled_now"].value == 0
     assert labeling.metadata["issues_whose_text_features_were_reused"].value == len(truth)
-    assert len(store.table("issue_texts")) == len(truth)
-    raw = store.table("raw_issues")
-    labeled = store.table("labeled_issues")
+    assert len(warehouse.table("issue_texts")) == len(truth)
+    raw = warehouse.table("raw_issues")
+    labeled = warehouse.table("labeled_issues")
     assert len(raw) == len(labeled) == len(truth)
-    metrics = store.table("repo_metrics")
+    metrics = warehouse.table("repo_metrics")
     assert len(metrics) == len(repos) and metrics["issues"].sum() == len(truth)
     checks = _check_results(instance, result.runs)
     assert len(checks) == 16 and all(checks.values()), checks
-    regression = store.table("regression_table")
+    regression = warehouse.table("regression_table")
     assert "has_label" in set(regression["term"]) and (regression["n"] > 0).all()
     fetch_runs = [r for r in instance.get_runs() if r.job_name == "fetch_repositories"]
     assert len(fetch_runs) == math.ceil(len(repos) / REPOS_PER_RUN)
     materialization = instance.get_latest_materialization_event(dg.AssetKey("raw_issues")).asset_materialization
     assert materialization.metadata["api_requests"].value > 0
     assert materialization.metadata["dagster/row_count"].value == len(truth)
-    _assert_study_tables_agree_with_replicate(instance, store, small_snapshot, tmp_path)
+    _assert_study_tables_agree_with_replicate(instance, warehouse, small_snapshot, tmp_path)
 
 
-def _assert_study_tables_agree_with_replicate(instance, store, snapshot, tmp_path):
+def _assert_study_tables_agree_with_replicate(instance, warehouse, snapshot, tmp_path):
     """The assets and `replicate` on the same issues give the same numbers: one analysis, two doors."""
     from issue_assets.replicate import replicate
     from tests.replication_package import write_package
 
     for name in ("study_summary", "category_distribution", "closure_tests", "repo_correlations", "owner_comparison"):
-        assert len(store.table(name)) > 0, name
-    assert set(store.table("regression_table")["model"]) == {"logit", "cox"}
+        assert len(warehouse.table(name)) > 0, name
+    assert set(warehouse.table("regression_table")["model"]) == {"logit", "cox"}
     report = instance.get_latest_materialization_event(dg.AssetKey("study_report")).asset_materialization
     path = Path(report.metadata["path"].value)
     assert path.is_file() and path.read_text().startswith("<!DOCTYPE html>")
     assert "data:image/png;base64," in report.metadata["report"].value
     replicated = replicate(*write_package(snapshot, tmp_path / "package")).tables
-    mined = store.table("study_summary").set_index("metric")["value"]
+    mined = warehouse.table("study_summary").set_index("metric")["value"]
     from_package = replicated["study_summary"].set_index("metric")["value"]
     pd.testing.assert_series_equal(mined, from_package, check_exact=False, rtol=1e-9)
     columns = ["issues", "share", "closed", "close_rate", "resolution_days_median"]
-    pd.testing.assert_frame_equal(store.table("category_distribution")[columns],
+    pd.testing.assert_frame_equal(warehouse.table("category_distribution")[columns],
                                   replicated["category_distribution"][columns], check_dtype=False)
     # Everything but the censoring times (mining date differs) is the same input to the tests.
     columns = ["feature", "n_closed", "n_open", "statistic", "p_value", "cliffs_delta", "cohens_d", "odds_ratio"]
-    pd.testing.assert_frame_equal(store.table("closure_tests")[columns], replicated["closure_tests"][columns],
+    pd.testing.assert_frame_equal(warehouse.table("closure_tests")[columns], replicated["closure_tests"][columns],
                                   check_dtype=False)
 
 
@@ -115,25 +116,25 @@ def _labeling_process_dies(*args):
 
 
 def test_a_dead_labeling_process_leaves_the_labeling_to_labeled_issues(graph, small_snapshot, monkeypatch):
-    _, instance, store = graph
+    _, instance, warehouse = graph
     monkeypatch.setattr(pipeline, "_label_in_worker", _labeling_process_dies)
     result = materialize_all(instance)
     assert result.success and len(result.worker_errors) == math.ceil(8 / REPOS_PER_RUN)
     assert not [r for r in instance.get_runs() if r.job_name == "label_repositories"]
     labeling = instance.get_latest_materialization_event(dg.AssetKey("labeled_issues")).asset_materialization
     issues = len(_truth(small_snapshot))
-    assert labeling.metadata["issues_labeled_now"].value == issues == len(store.table("issue_texts"))
+    assert labeling.metadata["issues_labeled_now"].value == issues == len(warehouse.table("issue_texts"))
 
 
 def test_second_run_is_a_refresh_that_sees_changes(graph, small_snapshot):
-    emulator, instance, store = graph
+    emulator, instance, warehouse = graph
     assert materialize_all(instance).success
-    raw = store.table("raw_issues")
+    raw = warehouse.table("raw_issues")
     repo, number = raw.loc[raw["state"] == "open", ["repo", "number"]].iloc[0]
     emulator.state.close_issue(repo, int(number), actor="maintainer-x")
     emulator.reset_stats()
     assert materialize_all(instance).success
-    labeled = store.table("labeled_issues").set_index(["repo", "number"])
+    labeled = warehouse.table("labeled_issues").set_index(["repo", "number"])
     assert bool(labeled.loc[(repo, number), "closed"])
     assert len(labeled) == len(raw)
     event = instance.get_latest_materialization_event(dg.AssetKey("raw_issues")).asset_materialization
@@ -142,10 +143,10 @@ def test_second_run_is_a_refresh_that_sees_changes(graph, small_snapshot):
 
 
 def test_blocking_check_stops_the_analysis_on_bad_raw_issues(graph):
-    _, instance, store = graph
+    _, instance, warehouse = graph
     assert materialize_all(instance).success
-    before = len(store.table("labeled_issues"))
-    with store.transaction() as conn:  # a duplicate issue and a closed issue without closed_at
+    before = len(warehouse.table("labeled_issues"))
+    with warehouse.transaction() as conn:  # a duplicate issue and a closed issue without closed_at
         conn.execute("INSERT INTO raw_issues SELECT * FROM raw_issues WHERE number = 1 LIMIT 1")
         conn.execute("UPDATE raw_issues SET closed_at = NULL WHERE state = 'closed' AND number = "
                      "(SELECT min(number) FROM raw_issues WHERE state = 'closed')")
@@ -155,24 +156,24 @@ def test_blocking_check_stops_the_analysis_on_bad_raw_issues(graph):
     materialized = [r.dagster_event.asset_key.to_user_string()
                     for r in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)]
     assert "labeled_issues" not in materialized
-    assert len(store.table("labeled_issues")) == before  # not rebuilt from the duplicated row
+    assert len(warehouse.table("labeled_issues")) == before  # not rebuilt from the duplicated row
     failure = next(r for r in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
                    if r.dagster_event.event_specific_data.check_name == "unique_issue_key")
     assert "#1" in failure.dagster_event.event_specific_data.metadata["failures"].value
 
 
 def test_deleted_issues_stay_in_raw_issues_and_leave_the_analysis(graph):
-    _, instance, store = graph
+    _, instance, warehouse = graph
     assert materialize_all(instance).success
-    before = len(store.table("labeled_issues"))
-    with store.transaction() as conn:  # what a complete listing that lacks two issues leaves behind
+    before = len(warehouse.table("labeled_issues"))
+    with warehouse.transaction() as conn:  # what a complete listing that lacks two issues leaves behind
         conn.execute("UPDATE raw_issues SET deleted_at = TIMESTAMP '2022-12-01' WHERE number IN "
                      "(SELECT number FROM raw_issues ORDER BY repo, number LIMIT 2) AND repo = "
                      "(SELECT min(repo) FROM raw_issues)")
-    deleted = int(store.read("SELECT count(*) AS n FROM raw_issues WHERE deleted_at IS NOT NULL")["n"].iloc[0])
+    deleted = int(warehouse.read("SELECT count(*) AS n FROM raw_issues WHERE deleted_at IS NOT NULL")["n"].iloc[0])
     assert deleted > 0
     run = defs.resolve_job_def("analyze").execute_in_process(instance=instance)
-    assert run.success and len(store.table("labeled_issues")) == before - deleted
+    assert run.success and len(warehouse.table("labeled_issues")) == before - deleted
     materialization = instance.get_latest_materialization_event(dg.AssetKey("labeled_issues")).asset_materialization
     assert materialization.metadata["deleted_or_transferred_issues_left_out"].value == deleted
 
@@ -201,11 +202,11 @@ def test_sensor_registers_new_repositories_and_skips_an_unchanged_list(graph, sm
 
 
 def test_daily_schedule_refreshes_listed_repositories_in_few_runs(graph):
-    _, instance, store = graph
+    _, instance, warehouse = graph
     repos = [f"owner{i}/repo{i}" for i in range(60)]
     instance.add_dynamic_partitions(repository_partitions.name, repos)
     listed = pd.DataFrame({"repo": repos, "listed": [i != 30 for i in range(60)]})
-    with store.transaction() as conn:
+    with warehouse.transaction() as conn:
         conn.register("listed", listed)
         conn.execute("INSERT INTO repositories (repo, listed) SELECT repo, listed FROM listed")
     schedule = defs.resolve_schedule_def("daily_refresh")
@@ -246,7 +247,7 @@ CONCURRENT_RUN = """
 import sys
 import dagster as dg
 from issue_assets.definitions import defs
-from issue_assets.pipeline import prepare_instance
+from issue_assets.instance import prepare_instance
 instance = prepare_instance()
 start, end = sys.argv[1], sys.argv[2]
 result = defs.resolve_job_def("fetch_repositories").execute_in_process(
@@ -296,15 +297,10 @@ def test_four_concurrent_backfill_runs_never_fail_on_the_duckdb_lock(tmp_path, m
 def test_annotation_sample_and_agreement_from_coded_sheets(graph, small_snapshot):
     from issue_assets import paths
     from issue_assets.analysis import learned
-    from issue_assets.defs.analysis import labeled_issues
-    from issue_assets.defs.annotation import (
-        annotation_agreement,
-        annotation_folder,
-        annotation_sample,
-        project_classifier,
-    )
+    from issue_assets.defs.annotation import annotation_agreement, annotation_sample, project_classifier
+    from issue_assets.defs.labeling import labeled_issues
 
-    _, instance, store = graph
+    _, instance, warehouse = graph
     assert materialize_all(instance).success
     resources = {"warehouse": WarehouseResource()}
     config = {"ops": {"annotation_sample": {"config": {"confidence": 0.95, "margin": 0.1, "seed": 2}}}}
@@ -312,7 +308,7 @@ def test_annotation_sample_and_agreement_from_coded_sheets(graph, small_snapshot
     metadata = result.asset_materializations_for_node("annotation_sample")[0].metadata
     # 600 issues at 95% ± 10%: 96.04 / (1 + 95.04 / 600) = 82.9 -> 83.
     assert metadata["population"].value == 600 and metadata["sample_size"].value == 83
-    folder = annotation_folder()
+    folder = paths.annotation_dir()
     truth = {f"{r['repo']}#{r['number']}": r["category"] for r in _truth(small_snapshot)}
     for coder, disagree_every in (("coder_a", 0), ("coder_b", 4)):
         sheet = pd.read_csv(folder / f"{coder}.csv", dtype=str, keep_default_na=False)
@@ -323,31 +319,31 @@ def test_annotation_sample_and_agreement_from_coded_sheets(graph, small_snapshot
     again = dg.materialize([annotation_sample], instance=instance, resources=resources, raise_on_error=False)
     assert not again.success and len(pd.read_csv(folder / "coder_a.csv")["category"].dropna()) == 83
     dg.materialize([annotation_agreement], instance=instance, resources=resources)
-    table = store.table("annotation_agreement").set_index("pair")
+    table = warehouse.table("annotation_agreement").set_index("pair")
     assert table.loc["coder_a vs coder_b", "n"] == 83 and 0.5 < table.loc["coder_a vs coder_b", "kappa"] < 0.95
     assert table.loc["coder_a vs classifier", "n"] == 83 and table.loc["coder_a vs classifier", "kappa"] > 0.3
     # 83 codes over 13 categories: too few per category for a project model; the shipped one stays.
     result = dg.materialize([project_classifier], instance=instance, resources=resources)
     metadata = result.asset_materializations_for_node("project_classifier")[0].metadata
-    sheet = pd.read_csv(annotation_folder() / "coder_a.csv", dtype=str, keep_default_na=False)
+    sheet = pd.read_csv(paths.annotation_dir() / "coder_a.csv", dtype=str, keep_default_na=False)
     alike = sum(i % 4 != 0 or truth[issue] == "other" for i, issue in enumerate(sheet["id"]))
     assert metadata["coded_issues"].value == alike  # the issues both coders coded alike
     assert metadata["uses_project_model"].value is False and "at least 5 coded issues" in metadata["note"].value
     assert not paths.project_classifier_path().exists()
     # A project model, once written, labels the issues.
-    raw = store.table("raw_issues")
+    raw = warehouse.table("raw_issues")
     truth_codes = [truth[f"{r}#{n}"] for r, n in zip(raw["repo"], raw["number"], strict=True)]
     learned.train(raw["title"], raw["body"].fillna(""), truth_codes, folds=3).save(paths.project_classifier_path())
     result = dg.materialize([labeled_issues], instance=instance, resources=resources)
     assert result.asset_materializations_for_node("labeled_issues")[0].metadata["classifier"].value.startswith(
         "project")
-    labeled = store.table("labeled_issues")
+    labeled = warehouse.table("labeled_issues")
     coded = [truth[f"{r}#{n}"] for r, n in zip(labeled["repo"], labeled["number"], strict=True)]
     assert (labeled["category"] == pd.Series(coded)).mean() > 0.9  # trained on these very issues
 
 
 def test_raw_issue_checks_run_once_per_analysis_and_on_a_partition_launched_alone(graph):
-    _, instance, store = graph
+    _, instance, warehouse = graph
     result = materialize_all(instance)
     checked = {}
     for run_id in result.runs:
@@ -357,16 +353,16 @@ def test_raw_issue_checks_run_once_per_analysis_and_on_a_partition_launched_alon
             if evaluation.asset_key == dg.AssetKey("raw_issues"):
                 checked.setdefault(job, set()).add(evaluation.metadata["rows_checked"].value)
     # Backfill range runs leave the checks to the analyze run, which checks every stored issue.
-    assert set(checked) == {"analyze"} and checked["analyze"] == {len(store.table("raw_issues"))}
+    assert set(checked) == {"analyze"} and checked["analyze"] == {len(warehouse.table("raw_issues"))}
     # Materialized from the UI, a partition's checks come with it and read that repository only.
-    repo = store.table("raw_issues")["repo"].value_counts().index[0]
+    repo = warehouse.table("raw_issues")["repo"].value_counts().index[0]
     with_checks = dg.Definitions.merge(defs, dg.Definitions(jobs=[
         dg.define_asset_job("fetch_with_checks", selection=dg.AssetSelection.assets("repo_metadata", "raw_issues"))]))
     run = with_checks.resolve_job_def("fetch_with_checks").execute_in_process(instance=instance, partition_key=repo)
     assert run.success
     evaluations = [e.asset_check_evaluation_data for e in run.all_events
                    if e.event_type_value == "ASSET_CHECK_EVALUATION"]
-    expected = int((store.table("raw_issues")["repo"] == repo).sum())
+    expected = int((warehouse.table("raw_issues")["repo"] == repo).sum())
     assert len(evaluations) == 6 and all(e.passed for e in evaluations)
     assert {e.metadata["rows_checked"].value for e in evaluations} == {expected} and expected > 0
 

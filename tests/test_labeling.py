@@ -33,44 +33,44 @@ def _issue(repo: str, number: int, title: str, body: str, state: str = "closed")
 
 
 @pytest.fixture
-def store(tmp_path) -> Warehouse:
-    store = Warehouse(tmp_path / "w.duckdb")
-    with store.transaction() as conn:
+def warehouse(tmp_path) -> Warehouse:
+    warehouse = Warehouse(tmp_path / "w.duckdb")
+    with warehouse.transaction() as conn:
         insert(conn, "repositories", pd.DataFrame([{"repo": r, "listed": True} for r in ("o/a", "o/b")]))
         insert(conn, "repo_metadata", pd.DataFrame([{"repo": "o/a", "contributors": 4},
                                                     {"repo": "o/b", "contributors": 1}]))
         insert(conn, "raw_issues", pd.DataFrame(
             [_issue("o/a" if i < 3 else "o/b", i + 1, t, b, "closed" if i % 2 else "open")
              for i, (t, b) in enumerate(TEXTS)]))
-    return store
+    return warehouse
 
 
-def _relabel(store: Warehouse, **options) -> labeling.Labeling:
-    result = labeling.label_issues(store, **options)
-    store.replace_table("labeled_issues", result.table)
+def _relabel(warehouse: Warehouse, **options) -> labeling.Labeling:
+    result = labeling.label_issues(warehouse, **options)
+    warehouse.replace_table("labeled_issues", result.table)
     return result
 
 
-def test_a_second_run_reuses_every_label_and_writes_the_same_table(store):
-    first = _relabel(store)
+def test_a_second_run_reuses_every_label_and_writes_the_same_table(warehouse):
+    first = _relabel(warehouse)
     assert (first.labeled, first.reused) == (5, 0)
     assert list(first.table.columns) == [*LABELED_COLUMNS, "text_digest"]
-    second = _relabel(store)
+    second = _relabel(warehouse)
     assert (second.labeled, second.reused) == (0, 5)
     assert table_digest(second.table) == table_digest(first.table)
 
 
-def test_only_changed_and_new_issues_are_labeled_and_the_table_equals_a_full_recomputation(store):
-    _relabel(store)
-    with store.transaction() as conn:
+def test_only_changed_and_new_issues_are_labeled_and_the_table_equals_a_full_recomputation(warehouse):
+    _relabel(warehouse)
+    with warehouse.transaction() as conn:
         conn.execute("UPDATE raw_issues SET body = 'It crashes with a segmentation fault', state = 'open', "
                      "closed_at = NULL WHERE repo = 'o/a' AND number = 2")
         conn.execute("UPDATE raw_issues SET comments = 9 WHERE repo = 'o/b' AND number = 4")  # text unchanged
         conn.execute("UPDATE raw_issues SET deleted_at = TIMESTAMP '2024-06-02' WHERE repo = 'o/b' AND number = 5")
         insert(conn, "raw_issues", pd.DataFrame([_issue("o/b", 6, "Add ONNX export", "Would be nice to have.")]))
-    result = _relabel(store)
+    result = _relabel(warehouse)
     assert (result.labeled, result.reused) == (2, 3)
-    full = labeling.label_issues(store, reuse=False)
+    full = labeling.label_issues(warehouse, reuse=False)
     assert full.labeled == 5
     assert table_digest(result.table) == table_digest(full.table)
     row = result.table.set_index(["repo", "number"]).loc[("o/b", 4)]
@@ -78,64 +78,64 @@ def test_only_changed_and_new_issues_are_labeled_and_the_table_equals_a_full_rec
     assert ("o/b", 5) not in set(zip(result.table["repo"], result.table["number"], strict=True))
 
 
-def test_another_classifier_or_version_labels_everything_again(store, tmp_path, monkeypatch):
-    _relabel(store)
+def test_another_classifier_or_version_labels_everything_again(warehouse, tmp_path, monkeypatch):
+    _relabel(warehouse)
     other_model = tmp_path / "project_classifier.npz"
     other_model.write_bytes(b"another model")  # only its bytes enter the version
-    assert labeling.label_issues(store, classifier_file=other_model).labeled == 5
+    assert labeling.label_issues(warehouse, classifier_file=other_model).labeled == 5
     monkeypatch.setattr(labeling, "text_version", lambda classifier_file=None: "a later release")
-    assert labeling.label_issues(store).labeled == 5
+    assert labeling.label_issues(warehouse).labeled == 5
 
 
-def test_issues_are_labeled_a_chunk_at_a_time(store, monkeypatch):
+def test_issues_are_labeled_a_chunk_at_a_time(warehouse, monkeypatch):
     monkeypatch.setattr(labeling, "CHUNK_ROWS", 2)
-    chunked = labeling.label_issues(store)
-    assert chunked.labeled == 5 and len(store.table("issue_texts")) == 5
+    chunked = labeling.label_issues(warehouse)
+    assert chunked.labeled == 5 and len(warehouse.table("issue_texts")) == 5
     monkeypatch.setattr(labeling, "CHUNK_ROWS", 50_000)
-    assert table_digest(chunked.table) == table_digest(labeling.label_issues(store, reuse=False).table)
+    assert table_digest(chunked.table) == table_digest(labeling.label_issues(warehouse, reuse=False).table)
 
 
-def test_repositories_labeled_as_they_are_fetched_leave_labeled_issues_nothing_to_label(store):
+def test_repositories_labeled_as_they_are_fetched_leave_labeled_issues_nothing_to_label(warehouse):
     """What the issue_texts asset does for each fetched range of repositories."""
-    first = labeling.label_repository_texts(store, ["o/a"])
+    first = labeling.label_repository_texts(warehouse, ["o/a"])
     assert (first.issues, first.labeled, first.reused, first.removed) == (3, 3, 0, 0)
-    assert set(store.table("issue_texts")["repo"]) == {"o/a"}
-    again = labeling.label_repository_texts(store, ["o/a"])
+    assert set(warehouse.table("issue_texts")["repo"]) == {"o/a"}
+    again = labeling.label_repository_texts(warehouse, ["o/a"])
     assert (again.labeled, again.reused) == (0, 3)
-    result = labeling.label_issues(store)
+    result = labeling.label_issues(warehouse)
     assert (result.labeled, result.reused) == (2, 3)  # o/b's issues only
-    assert table_digest(result.table) == table_digest(labeling.label_issues(store, reuse=False).table)
+    assert table_digest(result.table) == table_digest(labeling.label_issues(warehouse, reuse=False).table)
 
 
-def test_a_repositorys_changed_and_deleted_issues_are_labeled_again_or_forgotten(store):
-    labeling.label_repository_texts(store, ["o/a", "o/b"])
-    with store.transaction() as conn:
+def test_a_repositorys_changed_and_deleted_issues_are_labeled_again_or_forgotten(warehouse):
+    labeling.label_repository_texts(warehouse, ["o/a", "o/b"])
+    with warehouse.transaction() as conn:
         conn.execute("UPDATE raw_issues SET title = 'Segfault on start' WHERE repo = 'o/a' AND number = 1")
         conn.execute("UPDATE raw_issues SET deleted_at = TIMESTAMP '2024-06-02' WHERE repo = 'o/a' AND number = 3")
         conn.execute("UPDATE raw_issues SET deleted_at = TIMESTAMP '2024-06-02' WHERE repo = 'o/b' AND number = 5")
-    update = labeling.label_repository_texts(store, ["o/a"])
+    update = labeling.label_repository_texts(warehouse, ["o/a"])
     assert (update.issues, update.labeled, update.reused, update.removed) == (2, 1, 1, 1)
-    texts = store.table("issue_texts").set_index(["repo", "number"])
+    texts = warehouse.table("issue_texts").set_index(["repo", "number"])
     assert len(texts) == 4 and ("o/a", 3) not in texts.index  # o/b was not asked for: its row stays
     assert texts.loc[("o/a", 1), "title_length"] == len("Segfault on start")
     assert not texts.index.duplicated().any()
 
 
-def test_features_are_stored_with_the_digest_of_the_text_they_were_computed_from(store, monkeypatch):
+def test_features_are_stored_with_the_digest_of_the_text_they_were_computed_from(warehouse, monkeypatch):
     """A fetch may change an issue between the read of the digests and the read of the text."""
     real = labeling.text_features
 
     def text_features_after_a_fetch(titles, bodies, classifier=None):
-        with store.transaction() as conn:
+        with warehouse.transaction() as conn:
             conn.execute("UPDATE raw_issues SET title = 'Changed meanwhile' WHERE repo = 'o/a' AND number = 1")
         return real(titles, bodies, classifier)
 
     monkeypatch.setattr(labeling, "text_features", text_features_after_a_fetch)
-    labeling.label_repository_texts(store, ["o/a"])
+    labeling.label_repository_texts(warehouse, ["o/a"])
     monkeypatch.setattr(labeling, "text_features", real)
     # The row labeled is the old text's, with the old text's digest: the next run labels it again.
-    assert labeling.label_repository_texts(store, ["o/a"]).labeled == 1
-    row = store.table("issue_texts").set_index(["repo", "number"]).loc[("o/a", 1)]
+    assert labeling.label_repository_texts(warehouse, ["o/a"]).labeled == 1
+    row = warehouse.table("issue_texts").set_index(["repo", "number"]).loc[("o/a", 1)]
     assert row["title_length"] == len("Changed meanwhile")
 
 
@@ -167,10 +167,10 @@ def test_stopping_the_worker_processes_leaves_none_behind(monkeypatch):
     assert not loky_children()
 
 
-def test_open_issues_are_observed_until_their_repositorys_last_fetch(store):
-    with store.transaction() as conn:
+def test_open_issues_are_observed_until_their_repositorys_last_fetch(warehouse):
+    with warehouse.transaction() as conn:
         conn.execute("INSERT INTO fetch_state (repo, last_fetched_at) VALUES ('o/a', TIMESTAMP '2024-07-01')")
-    table = labeling.label_issues(store).table.set_index(["repo", "number"])
+    table = labeling.label_issues(warehouse).table.set_index(["repo", "number"])
     # o/a's refresh on July 1st did not list its open issue 1 again: it was still open then.
     assert table.loc[("o/a", 1), "age_days"] == (datetime(2024, 7, 1) - datetime(2024, 1, 1)).days
     assert table.loc[("o/b", 5), "age_days"] == (FETCHED - datetime(2024, 1, 1)).days  # no cursor: its row's time

@@ -23,13 +23,13 @@ BUDGET, WINDOW = 10, 4.0  # requests per 4-second window: the small snapshot (ab
 # it in every window unless the client sends fewer than 2.5 requests a second, however fast the machine
 
 
-def _mine(client, store: Warehouse, repos: list[str]) -> None:
+def _mine(client, warehouse: Warehouse, repos: list[str]) -> None:
     for repo in repos:
-        refresh_repository(client, store, repo)
+        refresh_repository(client, warehouse, repo)
 
 
-def _digests(store: Warehouse) -> dict[str, str]:
-    return {table: table_digest(store.table(table), FETCH_TIMES) for table in MINED_TABLES}
+def _digests(warehouse: Warehouse) -> dict[str, str]:
+    return {table: table_digest(warehouse.table(table), FETCH_TIMES) for table in MINED_TABLES}
 
 
 def _repos(snapshot: Path) -> list[str]:
@@ -67,9 +67,9 @@ from issue_assets.warehouse import Warehouse
 
 url, path, *repos = sys.argv[1:]
 client = GitHubClient(url, backoff_base=0.001)
-store = Warehouse(path)
+warehouse = Warehouse(path)
 for repo in repos:
-    refresh_repository(client, store, repo)
+    refresh_repository(client, warehouse, repo)
     print("stored", repo, flush=True)
 """
 
@@ -97,18 +97,18 @@ def test_a_fetch_killed_mid_repository_resumes_with_no_gaps_and_no_duplicates(st
     miner.stdout.close()
     assert miner.returncode == -signal.SIGKILL
 
-    store = Warehouse(path)
+    warehouse = Warehouse(path)
     per_repo = """SELECT f.repo, count(i.number) AS n FROM fetch_state f LEFT JOIN raw_issues i USING (repo)
                   GROUP BY f.repo"""
-    partial = store.read(per_repo).set_index("repo")["n"]
+    partial = warehouse.read(per_repo).set_index("repo")["n"]
     complete = clean.read(per_repo).set_index("repo")["n"]
     # Consistent after the kill: a repository's issues are there whole, with its cursor, or not at all.
     assert set(stored_before_kill) <= set(partial.index) and len(partial) < len(repos)
-    assert set(store.table("raw_issues")["repo"]) <= set(partial.index)
+    assert set(warehouse.table("raw_issues")["repo"]) <= set(partial.index)
     assert (partial == complete[partial.index]).all()
-    _mine(make_client(slow.url), store, repos)  # the next run completes it
-    assert _digests(store) == _digests(clean)
-    keys = store.read("SELECT repo, number, count(*) AS n FROM raw_issues GROUP BY repo, number HAVING n > 1")
+    _mine(make_client(slow.url), warehouse, repos)  # the next run completes it
+    assert _digests(warehouse) == _digests(clean)
+    keys = warehouse.read("SELECT repo, number, count(*) AS n FROM raw_issues GROUP BY repo, number HAVING n > 1")
     assert keys.empty
 
 
@@ -138,10 +138,10 @@ def test_hostile_issue_bodies_are_stored_as_given_and_labeled(make_client, tmp_p
     (folder / "issues.jsonl").write_text("".join(json.dumps(i) + "\n" for i in issues), "utf-8")
 
     [snap] = read_snapshot(tmp_path / "snap")
-    store = Warehouse(tmp_path / "w.duckdb")
+    warehouse = Warehouse(tmp_path / "w.duckdb")
     with GitHubEmulator(EmulatorState([snap])) as emulator:
-        refresh_repository(make_client(emulator.url), store, snap.full_name)
-    rows = store.read("SELECT * FROM raw_issues WHERE title LIKE 'hostile body:%' ORDER BY number")
+        refresh_repository(make_client(emulator.url), warehouse, snap.full_name)
+    rows = warehouse.read("SELECT * FROM raw_issues WHERE title LIKE 'hostile body:%' ORDER BY number")
     assert len(rows) == len(HOSTILE_BODIES)
     stored = dict(zip(rows["title"].str.removeprefix("hostile body: "), rows["body"], strict=True))
     for kind, body in HOSTILE_BODIES.items():

@@ -31,12 +31,12 @@ def test_waits_for_another_process_to_release_the_file(tmp_path):
     path = tmp_path / "w.duckdb"
     holder = _hold_lock(path, 1.5)
     started = time.perf_counter()
-    store = Warehouse(path, lock_timeout=60)
-    with store.transaction() as conn:
+    warehouse = Warehouse(path, lock_timeout=60)
+    with warehouse.transaction() as conn:
         conn.execute("INSERT INTO t VALUES (1)")
     assert time.perf_counter() - started >= 0.5
     holder.wait(timeout=30)
-    assert store.read("SELECT x FROM t")["x"].tolist() == [1]
+    assert warehouse.read("SELECT x FROM t")["x"].tolist() == [1]
 
 
 def test_gives_up_with_a_clear_error_after_the_lock_timeout(tmp_path):
@@ -51,12 +51,12 @@ def test_gives_up_with_a_clear_error_after_the_lock_timeout(tmp_path):
 
 
 def test_a_failed_transaction_leaves_the_tables_as_they_were(tmp_path):
-    store = Warehouse(tmp_path / "w.duckdb")
-    store.replace_table("numbers", pd.DataFrame({"x": [1, 2]}))
-    with pytest.raises(RuntimeError), store.transaction() as conn:
+    warehouse = Warehouse(tmp_path / "w.duckdb")
+    warehouse.replace_table("numbers", pd.DataFrame({"x": [1, 2]}))
+    with pytest.raises(RuntimeError), warehouse.transaction() as conn:
         conn.execute("DELETE FROM numbers")
         raise RuntimeError("crash mid-write")
-    assert store.read("SELECT x FROM numbers ORDER BY x")["x"].tolist() == [1, 2]
+    assert warehouse.read("SELECT x FROM numbers ORDER BY x")["x"].tolist() == [1, 2]
 
 
 def test_a_warehouse_from_an_earlier_version_gets_the_new_columns(tmp_path):
@@ -66,7 +66,7 @@ def test_a_warehouse_from_an_earlier_version_gets_the_new_columns(tmp_path):
     with duckdb.connect(str(path)) as conn:  # raw_issues as it was before deleted_at existed
         conn.execute("CREATE TABLE raw_issues (repo VARCHAR, number INTEGER, title VARCHAR)")
         conn.execute("INSERT INTO raw_issues VALUES ('o/r', 1, 'kept')")
-    store = Warehouse(path)
-    rows = store.read("SELECT repo, number, title, deleted_at, fetched_at FROM raw_issues")
+    warehouse = Warehouse(path)
+    rows = warehouse.read("SELECT repo, number, title, deleted_at, fetched_at FROM raw_issues")
     assert rows[["repo", "number", "title"]].values.tolist() == [["o/r", 1, "kept"]]
     assert rows["deleted_at"].isna().all()

@@ -193,3 +193,34 @@ def render_report(tables: dict[str, pd.DataFrame], labeled: pd.DataFrame | None,
     report.html = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
                    f"<style>{_STYLE}</style></head><body>{''.join(sections)}</body></html>")
     return report
+
+
+def headline(metrics: pd.DataFrame, labeled: pd.DataFrame, regression: pd.DataFrame, classifier: str) -> str:
+    """The headline numbers and tables, as text for a terminal (``issue-assets run`` and ``demo``);
+    ``classifier`` names the classifier that labeled the issues."""
+    if labeled.empty:
+        return "No issues in the warehouse yet."
+    closed = labeled["closed"].astype(bool)
+    resolution = labeled.loc[closed, "resolution_days"]
+    lines = [
+        f"{len(metrics)} repositories ({int((metrics['issues'] == 0).sum())} without issues), {len(labeled)} issues: "
+        f"{closed.mean():.1%} closed, median resolution {resolution.median():.1f} days "
+        f"(mean {resolution.mean():.1f}); {labeled['has_label'].mean():.1%} labeled, "
+        f"{labeled['has_assignee'].mean():.1%} assigned, {labeled['ignored'].mean():.1%} ignored."
+    ]
+    categories = labeled.groupby("category").agg(issues=("number", "size"), close_rate=("closed", "mean"),
+                                                  median_days=("resolution_days", "median"))
+    categories["share"] = categories["issues"] / len(labeled)
+    categories = categories.sort_values("issues", ascending=False)[["issues", "share", "close_rate", "median_days"]]
+    lines += ["", f"Issue categories ({classifier}):", categories.to_string(float_format=lambda v: f"{v:.3f}")]
+    top = metrics.sort_values("issues", ascending=False).head(10)[
+        ["repo", "issues", "close_rate", "ignored_rate", "resolution_days_median", "contributors", "stars"]]
+    lines += ["", "Repositories with the most issues:", top.to_string(index=False, float_format=lambda v: f"{v:.2f}")]
+    for model, ratio, title in (("logit", "odds_ratio", "Closure regression (logit"),
+                                ("cox", "hazard_ratio", "Time to close (Cox, open issues censored")):
+        rows = regression[regression["model"] == model] if "model" in regression else regression.iloc[0:0]
+        if len(rows):
+            shown = rows[["term", ratio, "ci_low", "ci_high", "p_value"]]
+            lines += ["", f"{title}, SE clustered by repository, n = {rows['n'].iloc[0]}):",
+                      shown.to_string(index=False, float_format=lambda v: f"{v:.3g}")]
+    return "\n".join(lines)

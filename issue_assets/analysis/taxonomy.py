@@ -60,4 +60,3 @@ TAXONOMY: tuple[Category, ...] = (
 
 # The ids in the codebook's order (tables list categories in this order).
 CATEGORIES: tuple[str, ...] = tuple(category.id for category in TAXONOMY)
-CATEGORY_NAMES: dict[str, str] = {category.id: category.name for category in TAXONOMY}

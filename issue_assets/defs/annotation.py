@@ -21,22 +21,11 @@ from issue_assets.analysis.annotation import (
 from issue_assets.analysis.classifier import default_model
 from issue_assets.analysis.project_model import compare_with_default
 from issue_assets.defs.markdown import preview, stored_table
-from issue_assets.defs.resources import WarehouseResource
-from issue_assets.labeling import LISTED_ISSUES_SQL
-
-SAMPLE_SQL = f"""
-    SELECT l.repo, l.number, l.category, l.confidence, r.title, r.body, r.html_url
-    FROM labeled_issues l JOIN ({LISTED_ISSUES_SQL}) r USING (repo, number)
-    ORDER BY l.repo, l.number
-"""
-
-
-def annotation_folder():
-    return paths.home() / "annotation"
+from issue_assets.warehouse import Warehouse
 
 
 def coded_sheets() -> dict:
-    folder = annotation_folder()
+    folder = paths.annotation_dir()
     return {coder: read_codes(folder / f"{coder}.csv") for coder in CODERS if (folder / f"{coder}.csv").exists()}
 
 
@@ -60,19 +49,19 @@ class SampleConfig(dg.Config):
     ),
 )
 def annotation_sample(context: dg.AssetExecutionContext, config: SampleConfig,
-                      warehouse: WarehouseResource) -> dg.MaterializeResult:
-    issues = warehouse.get().read(SAMPLE_SQL)
+                      warehouse: dg.ResourceParam[Warehouse]) -> dg.MaterializeResult:
+    issues = warehouse.issues_to_code()
     if config.stratum not in issues.columns:
         raise dg.Failure(f"stratum {config.stratum!r} is not a column of the sample; use one of "
                          f"{', '.join(issues.columns)}")
     size = sample_size(len(issues), config.confidence, config.margin)
     sample = stratified_sample(issues, size, config.stratum, config.seed)
-    written = write_sheets(sample, annotation_folder())
+    written = write_sheets(sample, paths.annotation_dir())
     strata = sample[config.stratum].value_counts().rename_axis(config.stratum).reset_index(name="sampled")
     return dg.MaterializeResult(metadata={
         "population": len(issues),
         "sample_size": len(sample),
-        "folder": dg.MetadataValue.path(str(annotation_folder())),
+        "folder": dg.MetadataValue.path(str(paths.annotation_dir())),
         "sheets": ", ".join(path.name for path in written),
         "strata": dg.MetadataValue.md(strata.to_markdown(index=False)),
     })
@@ -88,10 +77,11 @@ def annotation_sample(context: dg.AssetExecutionContext, config: SampleConfig,
         "coders' consensus and the classifier, from the coded sheets under ISSUE_ASSETS_HOME/annotation."
     ),
 )
-def annotation_agreement(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    folder = annotation_folder()
+def annotation_agreement(context: dg.AssetExecutionContext,
+                         warehouse: dg.ResourceParam[Warehouse]) -> dg.MaterializeResult:
+    folder = paths.annotation_dir()
     codes = coded_sheets()
-    labeled = warehouse.get().read("SELECT repo, number, category FROM labeled_issues")
+    labeled = warehouse.columns("labeled_issues", ["repo", "number", "category"])
     table = agreement_table(codes, labeled.set_index(issue_ids(labeled))["category"])
     coded = {coder: len(frame) for coder, frame in codes.items()}
     if not any(coded.values()):
@@ -112,9 +102,10 @@ def annotation_agreement(context: dg.AssetExecutionContext, warehouse: Warehouse
         "labeled_issues, only when its cross-validated macro-F1 is higher; otherwise the shipped one stays."
     ),
 )
-def project_classifier(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def project_classifier(context: dg.AssetExecutionContext,
+                       warehouse: dg.ResourceParam[Warehouse]) -> dg.MaterializeResult:
     codes = consensus_codes(coded_sheets())
-    issues = warehouse.get().read(f"SELECT repo, number, title, body FROM ({LISTED_ISSUES_SQL})")
+    issues = warehouse.listed_issues(["repo", "number", "title", "body"])
     issues["id"] = issue_ids(issues)
     coded = codes.merge(issues, on="id", how="inner")
     path = paths.project_classifier_path()

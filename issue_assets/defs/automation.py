@@ -1,4 +1,5 @@
-"""Jobs, the daily refresh schedule, the repository-list sensor and the automation sensor."""
+"""Jobs, the daily refresh schedule, the repository-list sensor, the analysis' automation condition and
+its sensor."""
 
 
 import hashlib
@@ -8,8 +9,17 @@ from pathlib import Path
 import dagster as dg
 
 from issue_assets.defs.partitions import REPOS_PER_RUN, repository_partitions
-from issue_assets.defs.resources import RepositorySourceResource, WarehouseResource
-from issue_assets.warehouse import WarehouseLocked
+from issue_assets.defs.resources import RepositorySourceResource
+from issue_assets.warehouse import Warehouse, WarehouseLocked
+
+# Refresh after any upstream update, once nothing upstream is in progress. Unlike `eager()`, a
+# repository partition that is missing (a new repository not fetched yet, or one whose fetch
+# failed) does not hold back every other repository's results.
+AFTER_UPSTREAM = (
+    (dg.AutomationCondition.newly_missing() | dg.AutomationCondition.any_deps_updated()).since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("after upstream updates")
 
 list_repositories_job = dg.define_asset_job(
     "list_repositories", selection=dg.AssetSelection.assets("ai_repositories"),
@@ -76,10 +86,10 @@ def contiguous_runs(all_keys: Sequence[str], wanted: set[str], reason: str, run_
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description=f"Daily refresh of every listed repository, {REPOS_PER_RUN} repositories per run.",
 )
-def daily_refresh(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):
+def daily_refresh(context: dg.ScheduleEvaluationContext, warehouse: dg.ResourceParam[Warehouse]):
     keys = context.instance.get_dynamic_partitions(repository_partitions.name)
     try:
-        listed = set(warehouse.get().read("SELECT repo FROM repositories WHERE listed")["repo"])
+        listed = warehouse.listed_repository_names()
     except WarehouseLocked as exc:
         return dg.SkipReason(f"warehouse busy: {exc}")
     if not listed:

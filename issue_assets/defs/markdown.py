@@ -5,7 +5,7 @@ import math
 import dagster as dg
 import pandas as pd
 
-from issue_assets.defs.resources import WarehouseResource
+from issue_assets.warehouse import Warehouse
 
 
 def _number(value: object) -> object:
@@ -32,7 +32,7 @@ def preview(frame: pd.DataFrame, rows: int = 10, columns: list[str] | None = Non
     return dg.MetadataValue.md(markdown_table(shown.head(rows)))
 
 
-def stored_table(warehouse: WarehouseResource, name: str, frame: pd.DataFrame, **metadata) -> dg.MaterializeResult:
+def stored_table(warehouse: Warehouse, name: str, frame: pd.DataFrame, **metadata) -> dg.MaterializeResult:
     """Replace warehouse table ``name`` with ``frame``; the materialization carries its row count and ``metadata``."""
-    warehouse.get().replace_table(name, frame)
+    warehouse.replace_table(name, frame)
     return dg.MaterializeResult(metadata={"dagster/row_count": len(frame), **metadata})

@@ -6,9 +6,8 @@ import pandas as pd
 
 from issue_assets.defs.markdown import preview
 from issue_assets.defs.partitions import repository_partitions
-from issue_assets.defs.resources import RepositorySourceResource, WarehouseResource
-from issue_assets.sources.repositories import update_registry
-from issue_assets.warehouse import conform, read_table
+from issue_assets.defs.resources import RepositorySourceResource
+from issue_assets.warehouse import Warehouse
 
 
 def register_repositories(instance: dg.DagsterInstance, repos: list[str]) -> list[str]:
@@ -33,16 +32,10 @@ def register_repositories(instance: dg.DagsterInstance, repos: list[str]) -> lis
     ),
 )
 def ai_repositories(context: dg.AssetExecutionContext, source: RepositorySourceResource,
-                    warehouse: WarehouseResource) -> dg.MaterializeResult:
+                    warehouse: dg.ResourceParam[Warehouse]) -> dg.MaterializeResult:
     kind, path = source.resolved()
     listing = source.read()
-    store = warehouse.get()
-    now = pd.Timestamp.now(tz="UTC").tz_localize(None)
-    with store.transaction() as conn:
-        update = update_registry(read_table(conn, "repositories"), listing.repositories, now)
-        conn.execute("DELETE FROM repositories")
-        conn.register("_repositories", conform(update.table, "repositories"))
-        conn.execute("INSERT INTO repositories SELECT * FROM _repositories")
+    update = warehouse.update_repositories(listing.repositories, pd.Timestamp.now(tz="UTC").tz_localize(None))
     registered = register_repositories(context.instance, [r for r in update.table.loc[update.table["listed"], "repo"]])
     for entry in listing.rejected[:20]:
         context.log.warning("left out %s (%s): %s", entry["entry"], entry["where"], entry["reason"])

@@ -1,5 +1,4 @@
-"""Resources: the warehouse, the GitHub client factory, and the repository source."""
-
+"""Resources: the warehouse, GitHub access, and the repository source."""
 
 import os
 
@@ -7,21 +6,20 @@ import dagster as dg
 from pydantic import Field
 
 from issue_assets import paths
-from issue_assets.emulator.generator import DEMO, generate_snapshot
-from issue_assets.github.cache import ConditionalCache
-from issue_assets.github.client import GitHubClient
-from issue_assets.github.tokens import TokenPool, tokens_from
+from issue_assets.emulator.generator import demo_snapshot
+from issue_assets.github.access import GitHubAccess
 from issue_assets.sources.repositories import SOURCE_KINDS, RepositoryList, SourceError, read_source
 from issue_assets.warehouse import Warehouse
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse file. Connections are short-lived and wait for the file lock."""
+    """The DuckDB warehouse file; assets get the :class:`~issue_assets.warehouse.Warehouse` itself
+    (``warehouse: dg.ResourceParam[Warehouse]``). Connections are short-lived and wait for the file lock."""
 
     path: str = Field(default="", description="DuckDB file; empty: $ISSUE_ASSETS_HOME/warehouse.duckdb")
     lock_timeout_seconds: float = Field(default=900.0, description="how long to wait for another writer")
 
-    def get(self) -> Warehouse:
+    def create_resource(self, context: dg.InitResourceContext) -> Warehouse:
         return Warehouse(self.path or paths.warehouse_path(), lock_timeout=self.lock_timeout_seconds)
 
 
@@ -34,20 +32,12 @@ class GitHubResource(dg.ConfigurableResource):
     parallel_repositories: int = Field(default=4, description="repositories fetched at once within a run")
     max_wait_seconds: float = Field(default=3900.0, description="longest wait for a rate-limit reset")
 
-    def cache(self) -> ConditionalCache:
-        """The ETag cache (thread-safe: one per run, shared by its clients)."""
-        return ConditionalCache(self.etag_cache or paths.etag_cache_path())
-
-    def client(self, cache: ConditionalCache, pool: TokenPool | None = None) -> GitHubClient:
-        """A new client: one per thread, since a requests session is not thread-safe. Clients of one run
-        share its ``pool`` (see :meth:`token_pool`), so they share what they learn of the rate limit."""
+    def access(self) -> GitHubAccess:
+        """The run's one handle on GitHub: a client per thread, one token budget and ETag cache for all
+        (close it when the run is done)."""
         overrides = {"GITHUB_API_URL": self.api_url} if self.api_url else {}
-        return GitHubClient.from_env({**os.environ, **overrides}, cache=cache, max_wait_seconds=self.max_wait_seconds,
-                                     pool=pool)
-
-    def token_pool(self) -> TokenPool:
-        """The budget of GITHUB_TOKEN's tokens, for the clients of one run."""
-        return TokenPool(tokens_from(os.environ.get("GITHUB_TOKEN")))
+        return GitHubAccess.from_env(self.etag_cache or paths.etag_cache_path(), {**os.environ, **overrides},
+                                     parallel=self.parallel_repositories, max_wait_seconds=self.max_wait_seconds)
 
 
 class RepositorySourceResource(dg.ConfigurableResource):
@@ -66,10 +56,7 @@ class RepositorySourceResource(dg.ConfigurableResource):
         if not kind:
             kind = "seed_csv" if path else "demo"
         if kind == "demo" and not path:
-            snapshot = paths.demo_snapshot_dir()
-            if not (snapshot / "repositories.csv").exists():
-                generate_snapshot(snapshot, DEMO["repos"], DEMO["issues"], DEMO["seed"])
-            path = str(snapshot / "repositories.csv")
+            path = str(demo_snapshot(paths.demo_snapshot_dir()) / "repositories.csv")
         if not path:
             raise SourceError(f"repository source {kind!r} needs a file: set ISSUE_ASSETS_REPOS")
         return kind, path

@@ -9,9 +9,9 @@ import dagster as dg
 from issue_assets import paths
 from issue_assets.analysis import study
 from issue_assets.analysis.report import render_report
-from issue_assets.defs.analysis import AFTER_UPSTREAM, ISSUE_COLUMNS_SQL
+from issue_assets.defs.automation import AFTER_UPSTREAM
 from issue_assets.defs.markdown import markdown_table, preview, stored_table
-from issue_assets.defs.resources import WarehouseResource
+from issue_assets.warehouse import Warehouse
 
 STUDY = {"group_name": "study", "pool": "duckdb", "automation_condition": AFTER_UPSTREAM}
 
@@ -25,9 +25,8 @@ STUDY = {"group_name": "study", "pool": "duckdb", "automation_condition": AFTER_
         "many rows it is computed."
     ),
 )
-def study_summary(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    store = warehouse.get()
-    table = study.study_summary(store.table("repo_metrics"), store.read(ISSUE_COLUMNS_SQL))
+def study_summary(context: dg.AssetExecutionContext, warehouse: dg.ResourceParam[Warehouse]) -> dg.MaterializeResult:
+    table = study.study_summary(warehouse.table("repo_metrics"), warehouse.analysis_issues())
     values = table.set_index("metric")["value"]
     return stored_table(warehouse, "study_summary", table, issues=int(values["issues"]),
                         closed_share=float(values["closed_share"]),
@@ -43,8 +42,9 @@ def study_summary(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         "(open issues censored)."
     ),
 )
-def category_distribution(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    table = study.category_distribution(warehouse.get().read(ISSUE_COLUMNS_SQL))
+def category_distribution(context: dg.AssetExecutionContext,
+                          warehouse: dg.ResourceParam[Warehouse]) -> dg.MaterializeResult:
+    table = study.category_distribution(warehouse.analysis_issues())
     return stored_table(warehouse, "category_distribution", table, table=preview(
         table, rows=len(table), columns=["category", "issues", "share", "share_ci_low", "share_ci_high",
                                          "close_rate", "km_median_days"]))
@@ -58,8 +58,8 @@ def category_distribution(context: dg.AssetExecutionContext, warehouse: Warehous
         "its 95% CI)."
     ),
 )
-def closure_tests(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    table = study.closure_tests(warehouse.get().read(ISSUE_COLUMNS_SQL))
+def closure_tests(context: dg.AssetExecutionContext, warehouse: dg.ResourceParam[Warehouse]) -> dg.MaterializeResult:
+    table = study.closure_tests(warehouse.analysis_issues())
     return stored_table(warehouse, "closure_tests", table, table=preview(
         table, rows=len(table), columns=["feature", "median_closed", "median_open", "p_holm", "cliffs_delta",
                                          "cliffs_magnitude", "cohens_d", "odds_ratio"]))
@@ -72,8 +72,9 @@ def closure_tests(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         "days and close rate, over repositories with at least one closed issue (Holm-adjusted)."
     ),
 )
-def repo_correlations(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    table = study.repo_correlations(warehouse.get().table("repo_metrics"))
+def repo_correlations(context: dg.AssetExecutionContext,
+                      warehouse: dg.ResourceParam[Warehouse]) -> dg.MaterializeResult:
+    table = study.repo_correlations(warehouse.table("repo_metrics"))
     return stored_table(warehouse, "repo_correlations", table, table=preview(
         table, rows=len(table), columns=["x", "y", "method", "coefficient", "p_holm", "n"]))
 
@@ -85,8 +86,8 @@ def repo_correlations(context: dg.AssetExecutionContext, warehouse: WarehouseRes
         "mean resolution days; rank-sum test (Holm), Cliff's delta, Cohen's d."
     ),
 )
-def owner_comparison(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    table = study.owner_comparison(warehouse.get().table("repo_metrics"))
+def owner_comparison(context: dg.AssetExecutionContext, warehouse: dg.ResourceParam[Warehouse]) -> dg.MaterializeResult:
+    table = study.owner_comparison(warehouse.table("repo_metrics"))
     return stored_table(warehouse, "owner_comparison", table, table=preview(
         table, rows=len(table), columns=["variable", "median_academia", "median_industry", "p_holm",
                                          "cliffs_delta", "cliffs_magnitude"]))
@@ -102,18 +103,16 @@ def owner_comparison(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         "rates academia vs industry). The materialization shows the category figure and the headline table."
     ),
 )
-def study_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    store = warehouse.get()
+def study_report(context: dg.AssetExecutionContext, warehouse: dg.ResourceParam[Warehouse]) -> dg.MaterializeResult:
     names = ("study_summary", "category_distribution", "closure_tests", "regression_table", "repo_correlations",
              "owner_comparison", "repo_metrics")
-    tables = {name: store.table(name) for name in names}
-    labeled = store.read(ISSUE_COLUMNS_SQL)
+    tables = {name: warehouse.table(name) for name in names}
+    labeled = warehouse.analysis_issues()
     report = render_report(tables, labeled, "What do users ask in open-source AI repositories?",
                            [f"{len(tables['repo_metrics'])} repositories, {len(labeled)} issues (warehouse "
-                            f"{store.path})."])
-    folder = paths.home() / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "study_report.html"
+                            f"{warehouse.path})."])
+    path = paths.report_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(report.html, encoding="utf-8")
     figure = (f"![category shares]({report.data_uri('categories')})\n\n" if "categories" in report.figures else "")
     headline = tables["study_summary"].set_index("metric").loc[

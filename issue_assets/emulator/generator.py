@@ -195,6 +195,14 @@ def generate_snapshot(out: str | Path, repos: int, issues: int, seed: int, now: 
     return manifest
 
 
+def demo_snapshot(folder: str | Path) -> Path:
+    """The demo snapshot (:data:`DEMO`) in ``folder``, generated the first time it is asked for."""
+    folder = Path(folder)
+    if not (folder / "manifest.json").exists() or not (folder / "repositories.csv").exists():
+        generate_snapshot(folder, DEMO["repos"], DEMO["issues"], DEMO["seed"])
+    return folder
+
+
 _CONFERENCES = ("cvpr", "iclr", "icml", "neurips", "eccv", "iccv", "acl", "aaai")
 _FRAMEWORKS = ("pytorch", "pytorch", "pytorch", "tf", "none", "jax")
 

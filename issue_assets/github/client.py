@@ -74,6 +74,13 @@ def parse_repo_name(full_name: str) -> tuple[str, str]:
     return match["owner"], match["name"]
 
 
+def api_from_env(environ: Mapping[str, str] | None = None) -> tuple[str, list[str | None]]:
+    """The API's address and token pool: ``GITHUB_API_URL`` (default api.github.com) and ``GITHUB_TOKEN``
+    (comma-separated; none: anonymous)."""
+    env = os.environ if environ is None else environ
+    return env.get("GITHUB_API_URL") or DEFAULT_API_URL, tokens_from(env.get("GITHUB_TOKEN") or None)
+
+
 def parse_link_header(value: str | None) -> dict[str, str]:
     """``Link: <url>; rel="next", ...`` as ``{"next": url, ...}``."""
     return {rel: url for url, rel in _LINK.findall(value or "")}
@@ -266,9 +273,8 @@ class GitHubClient:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> GitHubClient:
-        """``GITHUB_API_URL`` (default api.github.com) and ``GITHUB_TOKEN`` (comma-separated pool)."""
-        env = os.environ if environ is None else environ
-        return cls(env.get("GITHUB_API_URL") or DEFAULT_API_URL, env.get("GITHUB_TOKEN") or None, **kwargs)
+        """A client for :func:`api_from_env`'s API and tokens."""
+        return cls(*api_from_env(environ), **kwargs)
 
     # ------------------------------------------------------------------ low level
 
