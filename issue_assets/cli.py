@@ -18,7 +18,7 @@ from issue_assets.github.client import parse_repo_name
 from issue_assets.github.errors import GitHubError, InvalidRepoName
 from issue_assets.instance import InstanceConfigError
 from issue_assets.progress import ProgressDisplay
-from issue_assets.sources.repositories import SourceError
+from issue_assets.sources.repositories import RepositoryList, SourceError
 
 
 def _repo_pairs(values: Sequence[str], option: str) -> dict[str, str]:
@@ -102,6 +102,16 @@ def cmd_snapshot_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_list_notes(listing: RepositoryList, most: int = 20) -> None:
+    """The rows of the repository list left out or merged into an earlier one, each with its line."""
+    for kind, entries in (("left out", listing.rejected), ("merged", listing.merged)):
+        for entry in entries[:most]:
+            print(f"issue-assets: {entry['where']}: {entry['entry']!r} {kind}: {entry['reason']}", file=sys.stderr)
+        if len(entries) > most:
+            print(f"issue-assets: {len(entries) - most} more rows {kind} (ai_repositories' metadata lists them)",
+                  file=sys.stderr)
+
+
 def _headline() -> str:
     """The headline tables of the warehouse, and where the warehouse and the report are."""
     from issue_assets.analysis.report import headline
@@ -127,6 +137,7 @@ def _run_graph(full_refresh: bool) -> int:
     listing = RepositorySourceResource().read()  # a broken list fails here, with its reason
     if listing.repositories.empty:
         raise SourceError(f"the repository list has no usable repository ({len(listing.rejected)} rejected)")
+    _print_list_notes(listing)
     instance = prepare_instance()
     started = time.perf_counter()
     with ProgressDisplay() as display:  # a bar on a terminal, plain lines in a CI log

@@ -201,6 +201,28 @@ def test_sensor_registers_new_repositories_and_skips_an_unchanged_list(graph, sm
     assert changed.dynamic_partitions_requests[0].partition_keys == repos[3:5]
 
 
+def test_sensor_as_the_daemon_runs_it_fetches_exactly_a_new_repository(graph, small_snapshot, tmp_path):
+    """The daemon checks every run request against the sensor's jobs (a request for a job it does not
+    target fails the tick), so evaluate it through the Definitions as the daemon does."""
+    _, instance, _ = graph
+    seed = tmp_path / "seed.csv"
+    repos = [row["repo"] for row in read_csv_rows(small_snapshot / "repositories.csv")]
+    seed.write_text("repo\n" + "\n".join(repos[:3]) + "\n", "utf-8")
+    instance.add_dynamic_partitions(repository_partitions.name, repos[:3])
+    sensor = defs.get_sensor_def("repository_list_sensor")
+    source = RepositorySourceResource(kind="seed_csv", path=str(seed))
+    first = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, definitions=defs,
+                                                         resources={"source": source}))
+    seed.write_text("repo\n" + "\n".join(repos[:4]) + "\n", "utf-8")  # one new line in the list
+    tick = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, definitions=defs, cursor=first.cursor,
+                                                        resources={"source": source}))
+    fetches = [r for r in tick.run_requests if r.job_name == "fetch_repositories"]
+    assert len(fetches) == 1
+    assert fetches[0].tags["dagster/asset_partition_range_start"] == repos[3]
+    assert fetches[0].tags["dagster/asset_partition_range_end"] == repos[3]
+    assert [r.partition_keys for r in tick.dynamic_partitions_requests] == [[repos[3]]]
+
+
 def test_daily_schedule_refreshes_listed_repositories_in_few_runs(graph):
     _, instance, warehouse = graph
     repos = [f"owner{i}/repo{i}" for i in range(60)]

@@ -186,6 +186,20 @@ def test_replicate_command_reports_bad_input(tmp_path, capsys):
         main(["replicate", "--repo-db", "x.csv", "--mined-at", "soon", "--out", str(tmp_path)])
 
 
+def test_a_truncated_repo_db_row_is_rejected_with_its_line(tmp_path):
+    full = ["o/full", "Paper A", "academia", "0", "bug", "5", "2", "1", "1", "a\nb", "1", "0", "1", "0"]
+    path = _write(tmp_path / "repoDB.csv", REPO_HEADER, [full, full[:7], [*full, "extra"]])
+    path.write_text(path.read_text(encoding="utf-8").replace("o/full", "o/short", 2).replace(
+        "o/short", "o/full", 1), encoding="utf-8")
+    counts = read_repo_db_counts(path)
+    assert list(counts.repositories["repo"]) == ["o/full"]
+    reasons = {r["where"]: r["reason"] for r in counts.rejected}
+    assert set(reasons) == {"repoDB.csv:4", "repoDB.csv:5"}  # the second record spans lines 2-3 (a newline)
+    assert "7 of the header's 14 fields" in reasons["repoDB.csv:4"] and "15 fields" in reasons["repoDB.csv:5"]
+    result = replicate(path)
+    assert "2 rejected" in result.notes[0] and len(result.tables["repo_metrics"]) == 1
+
+
 def test_replicate_keeps_issues_of_repositories_missing_from_repo_db(tmp_path):
     repo_db = _write(tmp_path / "repoDB.csv", REPO_HEADER, [
         ["o/r", "P", "academia", "0", "bug", "3", "3", "1", "2", "a", "1", "1", "1", "2"]])

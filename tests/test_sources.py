@@ -59,6 +59,24 @@ def test_seed_csv_deduplicates_and_reports_rejected_rows(tmp_path):
     assert [r["where"] for r in listing.rejected] == ["repos.csv:5", "repos.csv:6"]
 
 
+def test_seed_csv_reports_each_merged_duplicate_and_rejects_a_short_row(tmp_path):
+    path = tmp_path / "repos.csv"
+    path.write_text("repo,paper\n"
+                    "o/name,P1\n"
+                    "O/Name,P1\n"
+                    "https://github.com/o/name,\n"
+                    "o/name/tree/main/x,P2\n"
+                    "o/other\n", "utf-8")
+    listing = read_seed_csv(path)
+    assert list(listing.repositories["repo"]) == ["o/name"] and listing.repositories.iloc[0]["papers"] == 2
+    merged = {m["where"]: m["reason"] for m in listing.merged}
+    assert set(merged) == {"repos.csv:3", "repos.csv:4", "repos.csv:5"}
+    assert merged["repos.csv:3"] == "the same repository as o/name (repos.csv:2)"
+    assert merged["repos.csv:5"].startswith("another paper of o/name (repos.csv:2)")
+    assert [(r["where"], r["reason"]) for r in listing.rejected] == [
+        ("repos.csv:6", "the row has 1 of the header's 2 fields (truncated?)")]
+
+
 def test_seed_csv_errors_are_clear(tmp_path):
     with pytest.raises(SourceError, match="no such file"):
         read_seed_csv(tmp_path / "missing.csv")
@@ -66,7 +84,7 @@ def test_seed_csv_errors_are_clear(tmp_path):
     with pytest.raises(SourceError, match=r"missing column.*repo"):
         read_seed_csv(tmp_path / "wrong.csv")
     (tmp_path / "latin.csv").write_bytes(b"repo\n\xe9t\xe9/x\n")
-    with pytest.raises(SourceError, match="not UTF-8"):
+    with pytest.raises(SourceError, match=r"not UTF-8 text: line 2 holds byte 0xe9.*Latin-1"):
         read_seed_csv(tmp_path / "latin.csv")
     with pytest.raises(SourceError, match="unknown repository source"):
         read_source("ftp", "x")
@@ -139,3 +157,11 @@ def test_registry_keeps_repositories_that_left_the_list():
     assert not table.loc["b/y", "listed"]
     third = update_registry(second.table, pd.DataFrame({"repo": ["a/x", "b/y", "c/z"], "papers": [1, 1, 1]}), t2)
     assert third.returned == ["b/y"] and third.added == [] and third.table["listed"].all()
+
+
+def test_the_launchpad_offers_every_source_kind():
+    from issue_assets.defs.resources import RepositorySourceResource, SourceKind
+    from issue_assets.sources.repositories import SOURCE_KINDS
+
+    assert [kind.value for kind in SourceKind] == list(SOURCE_KINDS)
+    assert RepositorySourceResource(kind="repo_db", path="x.csv").resolved() == ("repo_db", "x.csv")

@@ -109,7 +109,8 @@ def source_fingerprint(source: RepositorySourceResource) -> str:
 
 
 @dg.sensor(
-    job=list_repositories_job,
+    # Both jobs: the daemon rejects a run request for a job the sensor does not declare.
+    jobs=[list_repositories_job, fetch_repositories_job],
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(

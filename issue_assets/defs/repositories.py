@@ -39,6 +39,8 @@ def ai_repositories(context: dg.AssetExecutionContext, source: RepositorySourceR
     registered = register_repositories(context.instance, [r for r in update.table.loc[update.table["listed"], "repo"]])
     for entry in listing.rejected[:20]:
         context.log.warning("left out %s (%s): %s", entry["entry"], entry["where"], entry["reason"])
+    for entry in listing.merged[:20]:
+        context.log.info("merged %s (%s): %s", entry["entry"], entry["where"], entry["reason"])
     if update.removed:
         context.log.warning("%d repositories left the list (kept, listed = false): %s", len(update.removed),
                             ", ".join(update.removed[:20]))
@@ -54,6 +56,9 @@ def ai_repositories(context: dg.AssetExecutionContext, source: RepositorySourceR
         "rejected_entries": len(listing.rejected),
         "rejected_examples": dg.MetadataValue.md(
             "\n".join(f"- `{e['entry']}` ({e['where']}): {e['reason']}" for e in listing.rejected[:10]) or "none"),
+        "merged_rows": len(listing.merged),
+        "merged_examples": dg.MetadataValue.md(
+            "\n".join(f"- `{e['entry']}` ({e['where']}): {e['reason']}" for e in listing.merged[:10]) or "none"),
         "mono_repositories": int((listed["papers"] > 1).sum()),
         "preview": preview(listed, columns=["repo", "paper", "conference", "year", "framework", "owner_type",
                                             "papers"]),

@@ -1,5 +1,6 @@
 """Resources: the warehouse, GitHub access, and the repository source."""
 
+import enum
 import os
 
 import dagster as dg
@@ -8,7 +9,7 @@ from pydantic import Field
 from issue_assets import paths
 from issue_assets.emulator.generator import demo_snapshot
 from issue_assets.github.access import GitHubAccess
-from issue_assets.sources.repositories import SOURCE_KINDS, RepositoryList, SourceError, read_source
+from issue_assets.sources.repositories import RepositoryList, SourceError, read_source
 from issue_assets.warehouse import Warehouse
 
 
@@ -40,18 +41,29 @@ class GitHubResource(dg.ConfigurableResource):
                                      parallel=self.parallel_repositories, max_wait_seconds=self.max_wait_seconds)
 
 
+class SourceKind(enum.Enum):
+    """The kinds of repository list (``sources.repositories.SOURCE_KINDS``): the Launchpad offers them."""
+
+    demo = "demo"
+    seed_csv = "seed_csv"
+    pwc_links = "pwc_links"
+    repo_db = "repo_db"
+
+
+
 class RepositorySourceResource(dg.ConfigurableResource):
     """Where the repository list comes from. Empty fields fall back to ISSUE_ASSETS_SOURCE
     (demo | seed_csv | pwc_links | repo_db; default demo) and ISSUE_ASSETS_REPOS (the file)."""
 
-    kind: str = Field(default="", description=f"one of {', '.join(SOURCE_KINDS)}")
+    kind: SourceKind | None = Field(default=None, description="empty: $ISSUE_ASSETS_SOURCE, else seed_csv when a "
+                                                              "file is given, else demo")
     path: str = Field(default="", description="seed CSV, repoDB.csv, or links-between-papers-and-code.json.gz")
     papers_path: str = Field(default="", description="papers-with-abstracts.json.gz (venues of a links dump)")
     conferences: list[str] = Field(default_factory=list, description="links dump: keep these conferences")
     years: list[int] = Field(default_factory=list, description="links dump: keep these years")
 
     def resolved(self) -> tuple[str, str]:
-        kind = self.kind or os.environ.get("ISSUE_ASSETS_SOURCE") or ""
+        kind = self.kind.value if self.kind else os.environ.get("ISSUE_ASSETS_SOURCE") or ""
         path = self.path or os.environ.get("ISSUE_ASSETS_REPOS") or ""
         if not kind:
             kind = "seed_csv" if path else "demo"

@@ -34,6 +34,7 @@ from issue_assets.sources.repositories import (
     SourceError,
     clean_text,
     deduplicate,
+    malformed,
     normalize_repo,
     parse_conference,
     parse_owner_type,
@@ -113,11 +114,14 @@ class RepoCounts:
 def read_repo_db_counts(path: str | Path) -> RepoCounts:
     """repoDB.csv with its counts, deduplicated on the repository."""
     path = Path(path)
-    records, _ = read_csv_records(path, REPO_DB_REQUIRED)
+    records, header = read_csv_records(path, REPO_DB_REQUIRED)
     rows, rejected = [], []
     for line, record in records:
         where = f"{path.name}:{line}"
         try:
+            problem = malformed(record, header)
+            if problem:
+                raise ValueError(problem)
             repo = normalize_repo(record.get("Name_Repo") or "")
             open_, closed = _count(record["Num_Issue_Open"]), _count(record["Num_Issue_Closed"])
             issues = _count(record["Num_Issue"])
@@ -199,6 +203,9 @@ def read_issue_db(path: str | Path, mined_at: pd.Timestamp | None = None) -> Iss
     rows, rejected, seen = [], [], set()
     for line, record in records:
         try:
+            problem = malformed(record, header)
+            if problem:
+                raise ValueError(problem)
             repo = normalize_repo(record.get("Name_Repo") or "")
             number = _count(record.get("Identity_Repo"))
             if number is None:

@@ -39,6 +39,8 @@ class SourceError(ValueError):
 class RepositoryList:
     repositories: pd.DataFrame
     rejected: list[dict[str, str]] = field(default_factory=list)  # {"entry", "where", "reason"}
+    # Later rows of a repository already listed, merged into its first row: {"entry", "where", "reason"}.
+    merged: list[dict[str, str]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.repositories)
@@ -98,8 +100,8 @@ def parse_owner_type(value: Any) -> str | None:
 
 
 def _frame(rows: Iterable[Mapping[str, Any]], source: str) -> pd.DataFrame:
-    frame = pd.DataFrame(list(rows), columns=[c for c in REPOSITORY_COLUMNS if c not in ("papers", "source")])
-    frame["papers"] = 1
+    frame = pd.DataFrame(list(rows), columns=[c for c in REPOSITORY_COLUMNS if c != "source"])
+    frame["papers"] = frame["papers"].fillna(1).astype(int)  # each row is one paper unless said otherwise
     frame["source"] = source
     frame["year"] = frame["year"].astype("Int64")
     return frame
@@ -123,17 +125,55 @@ def deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
     return first.reset_index(drop=True)[[*REPOSITORY_COLUMNS, *(c for c in frame if c not in REPOSITORY_COLUMNS)]]
 
 
-def _collect(entries: Iterable[tuple[str, str, dict[str, Any]]], source: str) -> RepositoryList:
-    """entries: (raw repository entry, where it was found, the other fields)."""
-    rows, rejected = [], []
+def _collect(entries: Iterable[tuple[str, str, dict[str, Any] | str]], source: str) -> RepositoryList:
+    """entries: (raw repository entry, where it was found, the other fields or why the row is malformed)."""
+    rows, rejected, merged = [], [], []
+    first: dict[str, tuple[str, str, Any]] = {}  # repository (lower case) -> where, spelling, paper of its first row
     for raw, where, fields in entries:
+        if isinstance(fields, str):
+            rejected.append({"entry": str(raw or ""), "where": where, "reason": fields})
+            continue
         try:
             repo = normalize_repo(raw)
         except InvalidRepoName as exc:
             rejected.append({"entry": str(raw), "where": where, "reason": str(exc)})
             continue
-        rows.append({"repo": repo, **fields})
-    return RepositoryList(deduplicate(_frame(rows, source)), rejected)
+        key, papers = repo.lower(), 1
+        if key in first:
+            first_where, first_repo, first_paper = first[key]
+            paper = fields.get("paper")
+            if paper and paper != first_paper:
+                reason = f"another paper of {first_repo} ({first_where}): counted in its `papers`"
+            else:  # a repeated line fills fields the first one lacks, but is not another paper
+                reason, papers = f"the same repository as {first_repo} ({first_where})", 0
+            merged.append({"entry": str(raw), "where": where, "reason": reason})
+        else:
+            first[key] = (where, repo, fields.get("paper"))
+        rows.append({"repo": repo, **fields, "papers": papers})
+    return RepositoryList(deduplicate(_frame(rows, source)), rejected, merged)
+
+
+def malformed(record: Mapping[str | None, Any], header: Sequence[str]) -> str | None:
+    """Why a CSV record does not have exactly the header's fields (a truncated or overlong row), or None."""
+    extra = record.get(None)
+    given = len(header) - sum(record.get(column) is None for column in header)
+    if extra:
+        return f"the row has {len(header) + len(extra)} fields, the header {len(header)}"
+    if given < len(header):
+        return f"the row has {given} of the header's {len(header)} fields (truncated?)"
+    return None
+
+
+def _first_undecodable(path: Path) -> tuple[int, int]:
+    """The first line (1-based) that is not UTF-8, and its offending byte. A UTF-8 character never
+    spans a newline, so lines decode on their own."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return number, line[exc.start]
+    return 0, 0
 
 
 def read_csv_records(path: Path, required: Sequence[str]) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
@@ -155,20 +195,23 @@ def read_csv_records(path: Path, required: Sequence[str]) -> tuple[list[tuple[in
                 records.append((start, row))
                 start = reader.line_num + 1
             return records, header
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"{path}: not UTF-8 text ({exc})") from None
+    except UnicodeDecodeError:
+        line, byte = _first_undecodable(path)
+        raise SourceError(f"{path}: not UTF-8 text: line {line} holds byte 0x{byte:02x}, which UTF-8 does not "
+                          "allow there (is the file in another encoding, such as Latin-1 or Windows-1252? Save "
+                          "it as UTF-8)") from None
     except csv.Error as exc:
         raise SourceError(f"{path}: malformed CSV ({exc})") from None
 
 
 def _read_table(path: Path, repo_column: str, columns: Mapping[str, str], source: str) -> RepositoryList:
     """A CSV list: ``columns`` maps our fields (paper, conference, year, framework, owner_type) to its headers."""
-    records, _ = read_csv_records(path, [repo_column])
+    records, header = read_csv_records(path, [repo_column])
     parse = {"paper": clean_text, "conference": parse_conference, "year": parse_year, "framework": clean_text,
              "owner_type": parse_owner_type}
     return _collect(
         ((row.get(repo_column) or "", f"{path.name}:{line}",
-          {name: parse[name](row.get(header)) for name, header in columns.items()})
+          malformed(row, header) or {name: parse[name](row.get(column)) for name, column in columns.items()})
          for line, row in records),
         source=f"{source}:{path.name}",
     )
