@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from issue_assets import paths
 from issue_assets.emulator.generator import DEMO, demo_snapshot, generate_snapshot
@@ -19,6 +21,9 @@ from issue_assets.github.errors import GitHubError, InvalidRepoName
 from issue_assets.instance import InstanceConfigError
 from issue_assets.progress import ProgressDisplay
 from issue_assets.sources.repositories import RepositoryList, SourceError
+
+if TYPE_CHECKING:  # the pipeline imports Dagster: only the commands that run the graph load it
+    from issue_assets.pipeline import PipelineResult
 
 
 def _repo_pairs(values: Sequence[str], option: str) -> dict[str, str]:
@@ -142,17 +147,42 @@ def _run_graph(full_refresh: bool) -> int:
     started = time.perf_counter()
     with ProgressDisplay() as display:  # a bar on a terminal, plain lines in a CI log
         result = materialize_all(instance, full_refresh=full_refresh, display=display)
-    print(_headline())
-    print(f"\n{len(result.runs)} runs in {time.perf_counter() - started:.1f} s for {result.repositories} "
-          f"repositories; Dagster instance: {paths.home()} (open it with `issue-assets dev`).")
+    elapsed = time.perf_counter() - started
+    if result.resumed_full_refresh:
+        print(f"issue-assets: resumed an interrupted --full-refresh: {result.resumed_full_refresh} repositories "
+              "fetched whole again", file=sys.stderr)
     for error in result.worker_errors:
         print(f"issue-assets: a labeling process failed ({error}); labeled_issues labeled its issues instead",
               file=sys.stderr)
+    if result.analyzed:
+        print(_headline())
+        print(f"\n{len(result.runs)} runs in {elapsed:.1f} s for {result.repositories} repositories; Dagster "
+              f"instance: {paths.home()} (open it with `issue-assets dev`).")
+    else:
+        _print_incomplete(result)
+    if result.interrupted:
+        return 130  # the shell's code for a command stopped by SIGINT
     if not result.success:
-        print(f"issue-assets: {len(result.failed_runs)} run(s) failed: {', '.join(result.failed_runs)}; "
-              "their logs are in the Dagster UI", file=sys.stderr)
+        if result.failed_runs:
+            print(f"issue-assets: {len(result.failed_runs)} run(s) failed: {', '.join(result.failed_runs)}; "
+                  "their logs are in the Dagster UI", file=sys.stderr)
         return 1
     return 0
+
+
+def _print_incomplete(result: PipelineResult, most: int = 10) -> None:
+    """Why the fetch did not finish, which repositories are stale, and that the analysis was skipped."""
+    if result.stopped_by:
+        print(f"issue-assets: stopped: {result.stopped_by}", file=sys.stderr)
+    elif result.interrupted:
+        print("issue-assets: interrupted", file=sys.stderr)
+    done = result.repositories - len(result.stale)
+    names = ", ".join(result.stale[:most]) + (f" and {len(result.stale) - most} more" if len(result.stale) > most
+                                               else "")
+    print(f"issue-assets: {done} of {result.repositories} repositories refreshed and stored; "
+          f"{len(result.stale)} not refreshed: {names or 'none'}", file=sys.stderr)
+    print("issue-assets: analysis skipped: the tables and the report still hold the last complete run's results; "
+          "`issue-assets run` again finishes the refresh", file=sys.stderr)
 
 
 def demo_environment(api_url: str, snapshot: Path) -> dict[str, str]:
@@ -189,13 +219,47 @@ def cmd_dev(args: argparse.Namespace) -> int:
                str(Path(__file__).resolve().parent.parent / "workspace.yaml"), "-p", str(args.port)]
     if not Path(command[3]).exists():
         command[2:4] = ["-m", "issue_assets.definitions"]
+    # `dagster dev` is superseded by `dg dev` in Dagster 1.13: its warning would greet every start.
+    env = {**os.environ, "PYTHONWARNINGS": "ignore:Function `dev_command` is superseded"}
     if not args.demo:
-        return subprocess.call(command, env=os.environ.copy())
+        return _serve(command, env)
     snapshot = demo_snapshot(paths.demo_snapshot_dir())
     with GitHubEmulator(EmulatorState.from_directory(snapshot)) as emulator:
-        env = {**os.environ, **demo_environment(emulator.url, snapshot)}
         print(f"GitHub emulator with the demo snapshot at {emulator.url}", flush=True)
-        return subprocess.call(command, env=env)
+        return _serve(command, {**env, **demo_environment(emulator.url, snapshot)})
+
+
+def _serve(command: list[str], env: dict[str, str], grace: float = 30.0) -> int:
+    """Run ``command`` (dagster dev: a webserver, a daemon, code servers) in a process group of its own, and
+    take the whole group down with this process: SIGTERM or Ctrl-C is passed on to all of it, and what
+    is still alive ``grace`` seconds later is killed, so that nothing keeps holding the port."""
+    process = subprocess.Popen(command, env=env, start_new_session=True)
+
+    def forward(signum: int, _frame: object) -> None:
+        _signal_group(process.pid, signum)
+
+    previous = {signum: signal.signal(signum, forward) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return process.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        _signal_group(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and _signal_group(process.pid, 0):
+            process.poll()
+            time.sleep(0.2)
+        _signal_group(process.pid, signal.SIGKILL)
+        process.poll()
+
+
+def _signal_group(group: int, signum: int) -> bool:
+    """Send ``signum`` to a process group; False when none of it is left."""
+    try:
+        os.killpg(group, signum)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def cmd_replicate(args: argparse.Namespace) -> int:

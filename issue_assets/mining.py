@@ -23,7 +23,7 @@ import pandas as pd
 
 from issue_assets.github.access import GitHubAccess
 from issue_assets.github.client import GitHubClient, RequestStats
-from issue_assets.github.errors import GitHubError
+from issue_assets.github.errors import RUN_WIDE_ERRORS, GitHubError, RetriesExhausted
 from issue_assets.github.labels import DEFAULT_LABELS
 from issue_assets.github.times import parse_timestamp, utc_now
 from issue_assets.progress import Progress, report
@@ -290,6 +290,27 @@ def store_fetch(conn: duckdb.DuckDBPyConnection, fetch: RepositoryFetch) -> Stor
                        int((alive & (merged["state"] == "open")).sum()), fetch.stats, fetch.message, newly_deleted)
 
 
+def _store_batch(warehouse: Warehouse, fetched: list[RepositoryFetch], stored: list[StoredFetch],
+                 progress: Progress, access: GitHubAccess, log: logging.Logger | logging.LoggerAdapter) -> None:
+    """Store the fetches that finished while the last write ran, in one transaction: each repository's
+    rows and cursor stay together, and a connection (30-50 ms on a file) serves several."""
+    with warehouse.transaction() as conn:
+        batch = [store_fetch(conn, result) for result in fetched]
+    for result, written in zip(fetched, batch, strict=True):
+        stored.append(written)
+        if not result.available:
+            log.warning("%s is %s (HTTP %s): kept its stored issues", result.repo, result.state,
+                        result.metadata and result.metadata.get("http_status"))
+        progress.advance()
+        # Requests the other repositories of the run will need, at this run's average so far.
+        needed = sum(s.stats.requests for s in stored) / len(stored) * (progress.total - progress.done)
+        log.info("%s: %s issues, %s changed, %d requests (%d answered 304), %.0f s waited; run: %s; "
+                 "rate limit %s", result.repo, written.issues, written.changed, result.stats.requests,
+                 result.stats.not_modified, result.stats.wait_seconds,
+                 progress.describe(access.pool.wait_for(needed, time.time())), access.pool.describe(time.time()))
+        report("fetch", detail=f"{result.repo}: {written.issues} issues, {result.stats.requests} requests")
+
+
 def refresh_repository(client: GitHubClient, warehouse: Warehouse, repo: str,
                        **options: Any) -> tuple[RepositoryFetch, StoredFetch]:
     """Load the repository's cursor, fetch what changed, store it: one repository, one thread."""
@@ -317,8 +338,10 @@ def fetch_repositories(access: GitHubAccess, warehouse: Warehouse, repos: Sequen
                        log: logging.Logger | logging.LoggerAdapter | None = None) -> FetchRun:
     """Fetch ``repos`` (``access.parallel`` at a time, one client per thread) and store each as soon as
     it is fetched. A repository that fails is reported in the result (``failed``), never stored half:
-    the others are stored and will not be fetched again from scratch. ``log`` gets a line per
-    repository, with the run's progress and the rate limit left."""
+    the others are stored and will not be fetched again from scratch. An error that concerns every
+    repository (``RUN_WIDE_ERRORS``: a refused token, a spent rate limit, an API that does not answer)
+    stops the run and is raised once. ``log`` gets a line per repository, with the run's progress and
+    the rate limit left."""
     log = log or logging.getLogger(__name__)
     repos = list(repos)
     with warehouse.connect() as conn:
@@ -335,9 +358,10 @@ def fetch_repositories(access: GitHubAccess, warehouse: Warehouse, repos: Sequen
     stored: list[StoredFetch] = []
     failed: dict[str, str] = {}
     progress = Progress("fetch", len(repos), "repositories")
-    with ThreadPoolExecutor(max_workers=max(1, min(access.parallel, len(repos)))) as pool:
-        futures = {pool.submit(fetch, repo): repo for repo in repos}
-        pending = set(futures)
+    pool = ThreadPoolExecutor(max_workers=max(1, min(access.parallel, len(repos))))
+    futures = {pool.submit(fetch, repo): repo for repo in repos}
+    pending = set(futures)
+    try:
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             fetched = []
@@ -347,29 +371,22 @@ def fetch_repositories(access: GitHubAccess, warehouse: Warehouse, repos: Sequen
                 repo = futures.pop(future)
                 try:
                     fetched.append(future.result())
+                except RUN_WIDE_ERRORS:
+                    raise  # reported once, by the caller, not once per repository
                 except GitHubError as exc:
+                    if isinstance(exc, RetriesExhausted):
+                        access.check()  # raises APIUnreachable when the API itself stopped answering
                     failed[repo] = f"{type(exc).__name__}: {exc}"
                     progress.advance()
                     log.error("%s (%s): %s", repo, progress.describe(), failed[repo])
                     report("fetch", detail=f"{repo} failed")
-            if not fetched:
-                continue
-            # The fetches finished while the last write ran go in one transaction: each repository's
-            # rows and cursor stay together, and a connection (30-50 ms on a file) serves several.
-            with warehouse.transaction() as conn:
-                batch = [store_fetch(conn, result) for result in fetched]
-            for result, written in zip(fetched, batch, strict=True):
-                stored.append(written)
-                if not result.available:
-                    log.warning("%s is %s (HTTP %s): kept its stored issues", result.repo, result.state,
-                                result.metadata and result.metadata.get("http_status"))
-                progress.advance()
-                # Requests the other repositories of the run will need, at this run's average so far.
-                needed = sum(s.stats.requests for s in stored) / len(stored) * (progress.total - progress.done)
-                log.info("%s: %s issues, %s changed, %d requests (%d answered 304), %.0f s waited; run: %s; "
-                         "rate limit %s", result.repo, written.issues, written.changed, result.stats.requests,
-                         result.stats.not_modified, result.stats.wait_seconds,
-                         progress.describe(access.pool.wait_for(needed, time.time())),
-                         access.pool.describe(time.time()))
-                report("fetch", detail=f"{result.repo}: {written.issues} issues, {result.stats.requests} requests")
+            if fetched:
+                _store_batch(warehouse, fetched, stored, progress, access, log)
+    except BaseException:
+        # Interrupted (Ctrl-C, a run cancelled from the UI) or an error that concerns every repository:
+        # the fetches still running stop at their next request, and what was stored stays stored.
+        access.stop()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return FetchRun(sorted(stored, key=lambda s: s.repo), failed)

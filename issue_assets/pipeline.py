@@ -7,15 +7,20 @@ and check results appear in the Dagster UI afterwards, and running again is a re
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 
 import dagster as dg
 
 from issue_assets import paths
 from issue_assets.analysis.processes import stop_processes
+from issue_assets.github.errors import GitHubError
+from issue_assets.github.times import utc_now
 from issue_assets.progress import ProgressDisplay, report
 from issue_assets.warehouse import Warehouse
 
@@ -29,10 +34,15 @@ class PipelineResult:
     repositories: int = 0
     log_level: str = "WARNING"
     worker_errors: list[str] = field(default_factory=list)  # a labeling process that died
+    interrupted: bool = False  # Ctrl-C (SIGINT): stopped after storing what was fetched
+    stopped_by: str | None = None  # an error that concerns every repository (the API, the token)
+    stale: list[str] = field(default_factory=list)  # listed repositories this command did not refresh
+    resumed_full_refresh: int = 0  # repositories an interrupted --full-refresh left, refetched whole now
+    analyzed: bool = False  # the analysis ran (it does not when the fetch is incomplete)
 
     @property
     def success(self) -> bool:
-        return not self.failed_runs
+        return not self.failed_runs and not self.interrupted and self.stopped_by is None
 
 
 @dg.success_hook(name="report_step_done")
@@ -51,10 +61,11 @@ def _console(log_level: str) -> dict:
 
 
 def _execute(job: dg.JobDefinition, instance: dg.DagsterInstance, result: PipelineResult,
-             tags: dict[str, str] | None = None, run_config: dict | None = None) -> None:
+             tags: dict[str, str] | None = None, run_config: dict | None = None) -> dg.ExecuteInProcessResult:
     outcome = job.execute_in_process(instance=instance, tags=tags, run_config={**(run_config or {}),
                                      **_console(result.log_level)}, raise_on_error=False)
     _record(result, outcome.run_id, outcome.success)
+    return outcome
 
 
 def _record(result: PipelineResult, run_id: str, success: bool) -> None:
@@ -131,10 +142,41 @@ class _Labeler:
             self._pool = None
 
 
+def _interrupted(outcome: dg.ExecuteInProcessResult) -> bool:
+    """Whether a run failed because the process was interrupted (Dagster turns SIGINT into an error)."""
+    for event in outcome.all_events:
+        error = getattr(event.event_specific_data, "error", None)
+        if error is not None and error.cls_name in ("DagsterExecutionInterruptedError", "KeyboardInterrupt"):
+            return True
+    return False
+
+
+def _check_github() -> str | None:
+    """Why GitHub cannot serve this command (the API does not answer, a token is refused), or None."""
+    from issue_assets.defs.resources import GitHubResource
+
+    with GitHubResource().access() as access:
+        try:
+            access.check()
+        except GitHubError as exc:
+            return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _unfinished_full_refresh() -> Path:
+    """Where a --full-refresh that has not finished records when it started (the next run resumes it)."""
+    return paths.home() / "unfinished_full_refresh.json"
+
+
 def materialize_all(instance: dg.DagsterInstance, full_refresh: bool = False, log_level: str = "WARNING",
                     display: ProgressDisplay | None = None) -> PipelineResult:
     """ai_repositories → every listed repository (range runs of 25, each labeled in a second process
     while the next is fetched) → the analysis tables.
+
+    The API and the tokens are checked first (one free request each). A fetch that does not finish (a
+    failed run, Ctrl-C, an error that concerns every repository) keeps what it stored, names the
+    repositories left stale and skips the analysis, so that no table or report looks fresh when it is
+    not. A --full-refresh that did not finish is resumed by the next run for the repositories it left.
 
     ``display`` shows the progress of the fetch (repositories), the labeling still running when the
     fetch ends (runs) and the analysis (steps)."""
@@ -142,31 +184,65 @@ def materialize_all(instance: dg.DagsterInstance, full_refresh: bool = False, lo
     from issue_assets.defs.automation import contiguous_runs
     from issue_assets.defs.partitions import repository_partitions
 
+    started = utc_now().replace(tzinfo=None)  # naive UTC, as the warehouse stores fetch times
     result = PipelineResult(log_level=log_level)
     _execute(defs.resolve_job_def("list_repositories"), instance, result)
     if not result.success:
         return result
-    listed = Warehouse(paths.warehouse_path()).listed_repository_names()
+    warehouse = Warehouse(paths.warehouse_path())
+    listed = warehouse.listed_repository_names()
     result.repositories = len(listed)
+    result.stopped_by = _check_github()
+    if result.stopped_by:
+        result.stale = sorted(listed)
+        return result
+    marker = _unfinished_full_refresh()
+    whole = set(listed) if full_refresh else set()
+    if marker.exists():
+        since = datetime.fromisoformat(json.loads(marker.read_text(encoding="utf-8"))["started_at"])
+        left = set(listed) - warehouse.repositories_fetched_since(since)
+        result.resumed_full_refresh = len(left - whole)
+        whole |= left
+    else:
+        since = started
+    if whole:
+        marker.write_text(json.dumps({"started_at": since.isoformat()}), encoding="utf-8")
     keys = instance.get_dynamic_partitions(repository_partitions.name)
     # The fetch job without its labeling step, which the second process runs (and without checks).
     fetch = defs.resolve_job_def("fetch_repositories").get_subset(asset_selection=set(FETCHED_ASSETS),
                                                                   asset_check_selection=set())
-    run_config = {"ops": {"repository_fetch": {"config": {"full_refresh": full_refresh}}}}
+    plan = [(request, refetch) for refetch, wanted in ((True, whole), (False, set(listed) - whole))
+            for request in contiguous_runs(keys, wanted, reason="issue-assets run")]
     if display:
         display.start("fetch", len(listed), "repositories")
     labeler = _Labeler(instance, result)
     try:
-        for request in contiguous_runs(keys, listed, reason="issue-assets run"):
-            _execute(fetch, instance, result, dict(request.tags), run_config)
+        for request, refetch in plan:
+            run_config = {"ops": {"repository_fetch": {"config": {"full_refresh": refetch}}}}
+            outcome = _execute(fetch, instance, result, dict(request.tags), run_config)
+            if _interrupted(outcome):
+                raise KeyboardInterrupt
+            if not outcome.success:
+                result.stopped_by = _check_github()  # the API or the token went away: stop here, say it once
+                if result.stopped_by:
+                    break
             labeler.submit(dict(request.tags))
         labeler.wait(display)
+    except KeyboardInterrupt:
+        result.interrupted = True
     finally:
         labeler.close()
+    result.stale = sorted(set(listed) - warehouse.repositories_fetched_since(started))
+    if not result.success:
+        if display:
+            display.finish()
+        return result
+    marker.unlink(missing_ok=True)
     analyze = defs.resolve_job_def("analyze").with_hooks({_step_done, _step_failed})
     if display:
         display.start("analyze", len(analyze.graph.nodes), "steps")
     _execute(analyze, instance, result)
+    result.analyzed = True
     if display:
         display.finish()
     return result

@@ -14,6 +14,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -200,6 +201,13 @@ class Warehouse:
 
     def listed_repository_names(self) -> set[str]:
         return set(self.listed_repositories()["repo"])
+
+    def repositories_fetched_since(self, moment: pd.Timestamp | datetime) -> set[str]:
+        """Repositories whose last fetch began at or after ``moment`` (naive UTC): their metadata row
+        is written by every fetch, the unavailable ones included."""
+        with self.connect() as conn:
+            rows = conn.execute("SELECT repo FROM repo_metadata WHERE fetched_at >= ?", [moment]).fetchall()
+        return {repo for (repo,) in rows}
 
     def update_repositories(self, listing: pd.DataFrame, now: pd.Timestamp) -> RegistryUpdate:
         """Merge a new repository list into the registry in one transaction (``update_registry``):

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from issue_assets.cli import build_parser, faults_from, main
+from tests.conftest import read_csv_rows
 
 
 def test_snapshot_generate_writes_a_snapshot(tmp_path, capsys):
@@ -143,3 +144,124 @@ def test_classify_reports_bad_input_and_leaves_no_partial_output(tmp_path, capsy
     assert main(["classify", "--in", str(tmp_path / "empty.csv"), "--out", str(tmp_path / "o.csv")]) == 1
     assert "empty file" in capsys.readouterr().err
     assert main(["classify", "--in", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o.csv")]) == 1
+
+
+def _run_env(monkeypatch, tmp_path, api_url: str, repos: Path, token: str | None = None) -> None:
+    monkeypatch.setenv("ISSUE_ASSETS_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("GITHUB_API_URL", api_url)
+    monkeypatch.setenv("ISSUE_ASSETS_SOURCE", "seed_csv")
+    monkeypatch.setenv("ISSUE_ASSETS_REPOS", str(repos))
+    if token is None:
+        monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("GITHUB_TOKEN", token)
+
+
+def test_run_against_an_api_that_does_not_answer_stops_at_once_and_says_it_once(tmp_path, monkeypatch, capsys,
+                                                                                  small_snapshot):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    _run_env(monkeypatch, tmp_path, f"http://127.0.0.1:{port}", small_snapshot / "repositories.csv")
+    assert main(["run"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("does not answer") == 1 and "check GITHUB_API_URL" in err, err
+    assert "0 of 8 repositories refreshed" in err and "analysis skipped" in err and "Traceback" not in err
+    assert not (tmp_path / "home" / "reports" / "study_report.html").exists()
+
+
+def test_run_with_a_refused_token_reports_the_401_once(tmp_path, monkeypatch, capsys, start_emulator, small_snapshot):
+    emulator = start_emulator(tokens=["the-right-token"])
+    _run_env(monkeypatch, tmp_path, emulator.url, small_snapshot / "repositories.csv", token="wrong")
+    assert main(["run"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("401") == 1 and "Set GITHUB_TOKEN to a valid token" in err and "Traceback" not in err, err
+    assert emulator.stats()["requests"] == 1  # the check, and nothing after it
+
+
+def test_run_reports_each_merged_duplicate_of_the_list_with_its_line(tmp_path, monkeypatch, capsys, small_snapshot):
+    repo = read_csv_rows(small_snapshot / "repositories.csv")[0]["repo"]
+    seed = tmp_path / "seed.csv"
+    seed.write_text(f"repo\n{repo}\n{repo.upper()}\nhttps://github.com/{repo}\n", "utf-8")
+    _run_env(monkeypatch, tmp_path, "http://127.0.0.1:9", seed)
+    main(["run"])  # nothing answers on port 9: the list's notes come first, before any fetch
+    err = capsys.readouterr().err
+    assert f"seed.csv:3: '{repo.upper()}' merged: the same repository as {repo} (seed.csv:2)" in err
+    assert f"seed.csv:4: 'https://github.com/{repo}' merged" in err
+
+
+def test_ctrl_c_stops_run_promptly_and_the_next_run_finishes_the_full_refresh(tmp_path, start_emulator,
+                                                                             small_snapshot):
+    import signal
+
+    from issue_assets.emulator.server import Faults
+
+    emulator = start_emulator(Faults(latency_ms=150))  # slow enough to interrupt mid-fetch
+    env = {**os.environ, "ISSUE_ASSETS_HOME": str(tmp_path / "home"), "GITHUB_API_URL": emulator.url,
+           "ISSUE_ASSETS_SOURCE": "seed_csv", "ISSUE_ASSETS_REPOS": str(small_snapshot / "repositories.csv")}
+    for key in ("DAGSTER_HOME", "GITHUB_TOKEN"):
+        env.pop(key, None)
+    exe = Path(sys.executable).parent / "issue-assets"
+    process = subprocess.Popen([str(exe), "run", "--full-refresh"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    while "fetch: 8 repositories" not in process.stderr.readline():
+        assert process.poll() is None, "run ended before its fetch started"
+    time.sleep(2)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err[-3000:]
+    assert "interrupted" in err and "analysis skipped" in err and "Issue categories" not in out
+    assert (tmp_path / "home" / "unfinished_full_refresh.json").exists()
+    again = subprocess.run([str(exe), "run"], env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "resumed an interrupted --full-refresh" in again.stderr and "Issue categories" in again.stdout
+    assert not (tmp_path / "home" / "unfinished_full_refresh.json").exists()
+
+
+def _processes_with(marker: str) -> list[int]:
+    """Processes whose environment holds ``marker`` (this test's ISSUE_ASSETS_HOME): what dev started."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:  # gone meanwhile, or not ours to read
+                continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find the processes dev started")
+def test_sigterm_on_dev_stops_its_whole_process_tree(tmp_path):
+    import socket
+
+    from tests.servers import free_port
+
+    home = tmp_path / "home"
+    env = {**os.environ, "ISSUE_ASSETS_HOME": str(home)}
+    env.pop("DAGSTER_HOME", None)
+    port = free_port()
+    exe = Path(sys.executable).parent / "issue-assets"
+    process = subprocess.Popen([str(exe), "dev", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            assert process.poll() is None and time.monotonic() < deadline, "dev did not start its webserver"
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/server_info", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(1)
+        assert len(_processes_with(str(home))) >= 3  # issue-assets, dagster dev, its webserver and daemon
+        process.terminate()  # SIGTERM to issue-assets alone, as a service manager sends it
+        assert process.wait(timeout=90) is not None
+        assert _processes_with(str(home)) == []
+        with socket.socket() as again:  # the port is free again
+            again.bind(("127.0.0.1", port))
+    finally:
+        for pid in _processes_with(str(home)):
+            os.kill(pid, 9)

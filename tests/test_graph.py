@@ -49,6 +49,12 @@ def _check_results(instance, run_ids):
     return results
 
 
+def _latest_partition_metadata(instance, asset: str, partition: str) -> dict:
+    records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset),
+                                                                    asset_partitions=[partition]), limit=1).records
+    return records[0].asset_materialization.metadata
+
+
 def _truth(snapshot):
     return read_csv_rows(snapshot / "truth.csv")
 
@@ -80,9 +86,12 @@ def test_whole_graph_materializes_with_every_check_passing(graph, small_snapshot
     assert "has_label" in set(regression["term"]) and (regression["n"] > 0).all()
     fetch_runs = [r for r in instance.get_runs() if r.job_name == "fetch_repositories"]
     assert len(fetch_runs) == math.ceil(len(repos) / REPOS_PER_RUN)
-    materialization = instance.get_latest_materialization_event(dg.AssetKey("raw_issues")).asset_materialization
-    assert materialization.metadata["api_requests"].value > 0
-    assert materialization.metadata["dagster/row_count"].value == len(truth)
+    # Each partition's materialization carries its repository's own numbers, not the run's totals.
+    per_repo = raw.groupby("repo").size()
+    for repo in repos:
+        metadata = _latest_partition_metadata(instance, "raw_issues", repo)
+        assert metadata["dagster/row_count"].value == per_repo.get(repo, 0), repo
+        assert metadata["api_requests"].value > 0 and metadata["state"].value == "ok"
     _assert_study_tables_agree_with_replicate(instance, warehouse, small_snapshot, tmp_path)
 
 
@@ -137,9 +146,10 @@ def test_second_run_is_a_refresh_that_sees_changes(graph, small_snapshot):
     labeled = warehouse.table("labeled_issues").set_index(["repo", "number"])
     assert bool(labeled.loc[(repo, number), "closed"])
     assert len(labeled) == len(raw)
-    event = instance.get_latest_materialization_event(dg.AssetKey("raw_issues")).asset_materialization
-    assert event.metadata["api_not_modified"].value > 0
-    assert event.metadata["issues_changed"].value == 1
+    changed = {r: _latest_partition_metadata(instance, "raw_issues", r)["issues_changed"].value
+                for r in raw["repo"].unique()}
+    assert changed == {r: int(r == repo) for r in changed}
+    assert _latest_partition_metadata(instance, "raw_issues", repo)["api_not_modified"].value > 0
 
 
 def test_blocking_check_stops_the_analysis_on_bad_raw_issues(graph):

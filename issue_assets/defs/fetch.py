@@ -8,6 +8,7 @@ from pydantic import Field
 from issue_assets.defs.markdown import preview
 from issue_assets.defs.partitions import REPOS_PER_RUN, repository_partitions
 from issue_assets.defs.resources import GitHubResource
+from issue_assets.github.errors import RUN_WIDE_ERRORS
 from issue_assets.mining import StoredFetch, fetch_repositories
 from issue_assets.warehouse import Warehouse
 
@@ -57,31 +58,34 @@ def repository_fetch(context: dg.AssetExecutionContext, config: FetchConfig, git
     repos = list(context.partition_keys)
     selected = {key.to_user_string() for key in context.selected_asset_keys}
     want_metadata, want_issues = "repo_metadata" in selected, "raw_issues" in selected
-    with github.access() as access:
-        run = fetch_repositories(access, warehouse, repos, metadata=want_metadata, issues=want_issues,
-                                 full_refresh=config.full_refresh, log=context.log)
+    try:
+        with github.access() as access:
+            run = fetch_repositories(access, warehouse, repos, metadata=want_metadata, issues=want_issues,
+                                     full_refresh=config.full_refresh, log=context.log)
+    except RUN_WIDE_ERRORS as exc:  # one clear line, not one failure per repository
+        raise dg.Failure(description=f"{type(exc).__name__}: {exc} (the repositories stored before it "
+                                     "stay stored)") from None
     if run.failed:
         raise dg.Failure(
             description=f"{len(run.failed)} of {len(repos)} repositories could not be fetched; the other "
                         f"{len(run.stored)} were stored and will not be fetched again from scratch",
             metadata={"failed": dg.MetadataValue.md("\n".join(f"- `{r}`: {m}" for r, m in run.failed.items()))},
         )
-    summary = _summary(run.stored)
+    # Each partition's materialization carries its repository's own numbers; the run's totals go to its log.
+    for stored in run.stored:
+        own = {"state": stored.state, **stored.stats.as_metadata()}
+        if want_metadata:
+            context.add_asset_metadata(own, asset_key="repo_metadata", partition_key=stored.repo)
+        if want_issues:
+            issues = {} if stored.issues is None else {"dagster/row_count": stored.issues, "open_issues": stored.open}
+            context.add_asset_metadata({**own, **issues, "issues_changed": stored.changed,
+                                        "issues_deleted_or_transferred": stored.deleted},
+                                       asset_key="raw_issues", partition_key=stored.repo)
+    total = run.stats
     unavailable = [f"{s.repo} ({s.state})" for s in run.stored if s.state not in ("ok", "renamed")]
-    common = {
-        "repositories": len(run.stored),
-        **run.stats.as_metadata(),
-        "unavailable": dg.MetadataValue.md(", ".join(unavailable) or "none"),
-        "fetches": preview(summary, rows=REPOS_PER_RUN),
-    }
-    if want_metadata:
-        yield dg.MaterializeResult(asset_key="repo_metadata",
-                                   metadata={**common, "dagster/row_count": len(run.stored)})
-    if want_issues:
-        def column_sum(name: str) -> int:
-            return int(summary[name].fillna(0).sum()) if len(summary) else 0
-
-        yield dg.MaterializeResult(asset_key="raw_issues", metadata={
-            **common, "dagster/row_count": column_sum("issues"), "issues_changed": column_sum("changed"),
-            "open_issues": column_sum("open"), "issues_deleted_or_transferred": column_sum("deleted"),
-        })
+    context.log.info("%d repositories: %d requests (%d answered 304), %d retries, %.0f s waited; unavailable: %s\n%s",
+                     len(run.stored), total.requests, total.not_modified, total.retries, total.wait_seconds,
+                     ", ".join(unavailable) or "none", preview(_summary(run.stored), rows=REPOS_PER_RUN).value)
+    for key, wanted in (("repo_metadata", want_metadata), ("raw_issues", want_issues)):
+        if wanted:
+            yield dg.MaterializeResult(asset_key=key)

@@ -7,6 +7,7 @@ another one already used up, and one ETag cache, so a refresh answered 304 costs
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 from issue_assets.github.cache import ConditionalCache
 from issue_assets.github.client import GitHubClient, api_from_env
+from issue_assets.github.errors import APIUnreachable, GitHubHTTPError, RetriesExhausted
 from issue_assets.github.tokens import TokenPool
 
 
@@ -25,6 +27,7 @@ class GitHubAccess:
     parallel: int = 4  # repositories fetched at once
     max_wait_seconds: float | None = None  # longest wait for a rate-limit reset
     pool: TokenPool = field(init=False)
+    stopped: threading.Event = field(init=False, default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.pool = TokenPool(self.tokens)
@@ -37,9 +40,30 @@ class GitHubAccess:
         return cls(*api_from_env(environ), ConditionalCache(cache_path), **options)
 
     def client(self) -> GitHubClient:
-        """A new client for one thread; close its ``session`` when the thread is done."""
+        """A new client for one thread; close its ``session`` when the thread is done. Every client
+        stops (raises FetchCancelled at its next request or during a wait) once :meth:`stop` is called."""
         return GitHubClient(self.base_url, self.tokens, cache=self.cache, pool=self.pool,
-                            max_wait_seconds=self.max_wait_seconds)
+                            max_wait_seconds=self.max_wait_seconds, should_stop=self.stopped.is_set)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def check(self, timeout: float = 10.0) -> None:
+        """One free request per token (``/rate_limit``): raises :class:`APIUnreachable` when the API does not
+        answer and :class:`AuthenticationError` when it refuses a token, before a run spends time on
+        every repository."""
+        for token in dict.fromkeys(self.tokens):
+            client = GitHubClient(self.base_url, [token], timeout=timeout, max_retries=1, backoff_base=0.5)
+            try:
+                client.rate_limit()
+            except RetriesExhausted as exc:
+                raise APIUnreachable(f"{self.base_url} does not answer ({exc}): check GITHUB_API_URL and the "
+                                     "network") from None
+            except GitHubHTTPError as exc:
+                if exc.status != 404:  # GitHub Enterprise without rate limiting answers 404 here: it answered
+                    raise
+            finally:
+                client.session.close()
 
     def close(self) -> None:
         self.cache.close()

@@ -36,6 +36,7 @@ from issue_assets.github.cache import ConditionalCache
 from issue_assets.github.errors import (
     REPOSITORY_STATES,
     AuthenticationError,
+    FetchCancelled,
     GitHubHTTPError,
     InvalidRepoName,
     RateLimitExceeded,
@@ -240,12 +241,14 @@ class GitHubClient:
         log: logging.Logger | logging.LoggerAdapter | None = None,
         pool: TokenPool | None = None,
         page_log_interval: float = 10.0,
+        should_stop: Callable[[], bool] | None = None,
     ):
         """``pool``: the budget view of clients that share the same tokens (one client per thread,
         one pool per run), so that a thread does not spend a budget another one already used up.
         ``page_log_interval``: seconds between two progress lines of one long walk (its first and
         last page are always logged); under Dagster each line is an event of the run's log, whose
-        storage costs far more than the request when pages come fast."""
+        storage costs far more than the request when pages come fast. ``should_stop``: asked before
+        each request and during waits; once it answers True the client raises :class:`FetchCancelled`."""
         base_url = (base_url or DEFAULT_API_URL).strip()
         if not urlsplit(base_url).scheme or not urlsplit(base_url).netloc:
             raise ValueError(f"GITHUB_API_URL must be an absolute http(s) URL, got {base_url!r}")
@@ -269,6 +272,7 @@ class GitHubClient:
         self._rng = rng or random.Random()
         self.log = log or logger
         self.page_log_interval = page_log_interval
+        self.should_stop = should_stop
         self.stats = RequestStats()
 
     @classmethod
@@ -300,7 +304,19 @@ class GitHubClient:
                                     f"{self.max_wait_seconds:.0f}")
         self.log.warning("%s: waiting %.1f s", why, seconds)
         self.stats.wait_seconds += seconds
-        self._sleep(seconds)
+        if self.should_stop is None:
+            self._sleep(seconds)
+            return
+        # Waits for a rate-limit reset last up to an hour: a stopped run must not sit them out.
+        left = seconds
+        while left > 0:
+            self._stop_if_asked()
+            self._sleep(min(1.0, left))
+            left -= 1.0
+
+    def _stop_if_asked(self) -> None:
+        if self.should_stop is not None and self.should_stop():
+            raise FetchCancelled("the run stopped this fetch")
 
     def _retry(self, attempt: int, url: str, reason: str, delay: float | None = None) -> int:
         """Count a retry and sleep before it, or raise when retries are exhausted."""
@@ -319,6 +335,7 @@ class GitHubClient:
         attempt = 0
         redirects = 0
         while True:
+            self._stop_if_asked()
             now = self._clock()
             self._wait(self.pool.seconds_until_available(now),
                        f"rate limit spent on all {len(self.pool.states)} token(s)")

@@ -19,6 +19,19 @@ class RateLimitExceeded(GitHubError):
     """The rate limit is spent and waiting for the reset is not allowed (``max_wait_seconds``)."""
 
 
+class APIUnreachable(GitHubError):
+    """The API does not answer at all (wrong GITHUB_API_URL, no network): every repository would fail."""
+
+
+class FetchCancelled(GitHubError):
+    """The run stopped this client (interrupted, or an error that concerns every repository)."""
+
+
+# Errors that concern every repository of a run, not the one being fetched: reported once, and the
+# rest of the run stops instead of failing each repository in turn.
+RUN_WIDE_ERRORS = (AuthenticationError, RateLimitExceeded, APIUnreachable)
+
+
 class ResponseFormatError(GitHubError):
     """A response is not the JSON GitHub sends (truncated body, HTML error page, wrong content type)."""
 
