@@ -233,6 +233,18 @@ def test_sensor_as_the_daemon_runs_it_fetches_exactly_a_new_repository(graph, sm
     assert [r.partition_keys for r in tick.dynamic_partitions_requests] == [[repos[3]]]
 
 
+def test_a_new_sensor_on_a_materialized_instance_requests_nothing(graph):
+    """The first `issue-assets dev` after `run`: the sensor has no cursor yet, but the list is the one
+    ai_repositories read, so nothing is relisted (and the analysis is not recomputed)."""
+    _, instance, _ = graph
+    assert materialize_all(instance).success
+    sensor = defs.get_sensor_def("repository_list_sensor")
+    tick = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, definitions=defs,
+                                                        resources={"source": RepositorySourceResource()}))
+    assert tick.run_requests == [] and tick.cursor is not None
+    assert dg.evaluate_automation_conditions(defs=defs, instance=instance).total_requested == 0
+
+
 def test_daily_schedule_refreshes_listed_repositories_in_few_runs(graph):
     _, instance, warehouse = graph
     repos = [f"owner{i}/repo{i}" for i in range(60)]

@@ -218,3 +218,19 @@ def test_the_reports_table_and_figure_are_visible(page):
     expect(table).to_contain_text("closed_share")
     _screenshot(page, "study-report-metadata")
 
+
+def test_the_report_fits_a_1300_pixel_window(browser, webserver, monkeypatch):
+    """A report a researcher pastes into a paper draft: nothing wider than the window (wide tables scroll
+    in their own box), a table of contents, notes under the tables."""
+    from issue_assets import paths
+
+    _, home = webserver
+    monkeypatch.setenv("ISSUE_ASSETS_HOME", str(home))
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    page.goto(paths.report_path().as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1300
+    expect(page.locator("nav.toc a")).to_have_count(9)
+    expect(page.get_by_text("labels that no issue carries left out")).to_be_visible()
+    page.locator("#rq3").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "study-report-1300px.png"))
+    page.close()

@@ -136,21 +136,121 @@ def kaplan_meier_figure(labeled: pd.DataFrame, max_categories: int = 8) -> bytes
     return _png(figure)
 
 
-def _table(frame: pd.DataFrame, rows: int | None = None) -> str:
-    shown = frame if rows is None else frame.head(rows)
+def _is_p_value(column: str) -> bool:
+    return column.startswith("p_") or column.endswith("p_value")
+
+
+def _is_fraction(column: str) -> bool:
+    """Shares, rates and their interval bounds: always two decimals (1.00, not 1)."""
+    return "rate" in column or "share" in column
+
+
+def format_value(column: str, value: object) -> str:
+    """A cell as a researcher would print it: counts with thousands separators, p-values to three decimals
+    (``< 0.001`` below), other numbers to the two or three digits that carry their meaning."""
+    if value is None or (isinstance(value, float | np.floating) and np.isnan(value)) or value is pd.NA:
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return f"{value:,}"
+    if isinstance(value, float | np.floating):
+        value = float(value)
+        if np.isinf(value):
+            return "∞" if value > 0 else "−∞"
+        if _is_p_value(column):
+            return "< 0.001" if value < 0.001 else f"{value:.3f}"
+        magnitude = abs(value)
+        if _is_fraction(column):
+            return f"{value:.2f}"
+        if value.is_integer() and magnitude < 1e15:
+            return f"{value:,.0f}"
+        if magnitude >= 100:
+            return f"{value:,.0f}"
+        if magnitude >= 10:
+            return f"{value:.1f}"
+        text = f"{value:.2f}"
+        return "0.00" if text == "-0.00" else text
+    return str(value)
+
+
+def _table(frame: pd.DataFrame, columns: list[str] | None = None, rows: int | None = None,
+           leave_out: pd.Series | None = None, left_out: str = "rows without data", more: str = "") -> str:
+    """An HTML table that fits the page (a wide one scrolls inside its own box), its numbers rounded,
+    its ``note`` column printed under it; ``leave_out`` marks rows that carry nothing (counted under the
+    table); ``more`` says where the columns not shown are."""
+    left = []
+    if leave_out is not None and leave_out.any():
+        key = frame.columns[0] if columns is None else columns[0]
+        left = [str(v) for v in frame.loc[leave_out.to_numpy(), key]]
+        frame = frame[~leave_out.to_numpy()]
+    if rows is not None:
+        frame = frame.head(rows)
+    notes = [n for n in dict.fromkeys(frame["note"].dropna().astype(str)) if n.strip()] if "note" in frame else []
+    shown = frame.reindex(columns=[c for c in (columns or frame.columns) if c in frame.columns and c != "note"])
+    # A column no shown row fills (odds ratios of rank-sum rows, medians of Fisher rows) only widens the table.
+    shown = shown.loc[:, [c for c in shown.columns if shown[c].notna().any() or c == shown.columns[0]]]
     if shown.empty:
-        return "<p><i>no rows</i></p>"
-    return shown.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="", border=0, classes="table")
+        body = "<p><i>no rows</i></p>"
+    else:
+        numeric = {c: pd.api.types.is_numeric_dtype(shown[c]) and not pd.api.types.is_bool_dtype(shown[c])
+                   for c in shown.columns}
+        head = "".join(f"<th class='{'num' if numeric[c] else 'text'}'>{html.escape(c)}</th>" for c in shown.columns)
+        lines = ["".join(f"<td class='{'num' if numeric[c] else 'text'}'>{html.escape(format_value(c, v))}</td>"
+                         for c, v in zip(shown.columns, row, strict=True))
+                 for row in shown.itertuples(index=False, name=None)]
+        body = ("<div class='table-box'><table class='table'><thead><tr>" + head + "</tr></thead><tbody>"
+                + "".join(f"<tr>{line}</tr>" for line in lines) + "</tbody></table></div>")
+    below = [html.escape(note) for note in notes]
+    if left:
+        below.append(f"{len(left)} {left_out} left out: {html.escape(', '.join(left))}.")
+    if more:
+        below.append(html.escape(more))
+    return body + "".join(f"<p class='note'>{line}</p>" for line in below)
 
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
-table.table { border-collapse: collapse; font-size: 0.85em; margin-bottom: 1.5em; }
-table.table th, table.table td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; }
-table.table th { background: #f3f3f3; }
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1150px; padding: 0 1em; color: #222;
+       line-height: 1.4; }
+.table-box { overflow-x: auto; max-width: 100%; margin-bottom: 0.4em; }
+table.table { border-collapse: collapse; font-size: 0.85em; }
+table.table th, table.table td { border-bottom: 1px solid #ddd; padding: 3px 8px; vertical-align: top; }
+table.table th { background: #f3f3f3; white-space: nowrap; }
+table.table .num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+table.table .text { text-align: left; }
+table.table td.text { max-width: 40em; }
 img { max-width: 100%; margin: 0.5em 0 1.5em; }
-.notes { color: #555; font-size: 0.9em; }
+.notes, .note { color: #555; font-size: 0.85em; margin: 0.2em 0 0.6em; max-width: 60em; }
+nav.toc { background: #f7f7f7; padding: 0.4em 1.2em; display: inline-block; }
+nav.toc ul { margin: 0.3em 0; padding-left: 1.2em; }
 """
+
+# The columns each table shows in the report (every column stays in the warehouse table and its CSV).
+_COLUMNS = {
+    "category_distribution": ["category", "issues", "share", "share_ci_low", "share_ci_high", "close_rate",
+                              "close_rate_ci_low", "close_rate_ci_high", "resolution_days_median", "km_median_days"],
+    "closure_tests": ["feature", "test", "n_closed", "n_open", "median_closed", "median_open", "p_holm",
+                      "cliffs_delta", "cliffs_magnitude", "cohens_d", "odds_ratio", "ci_low", "ci_high"],
+    "logit": ["term", "coef", "odds_ratio", "ci_low", "ci_high", "p_value", "vif"],
+    "cox": ["term", "coef", "hazard_ratio", "ci_low", "ci_high", "p_value", "ph_rho", "ph_p_value"],
+    "owner_comparison": ["variable", "n_academia", "n_industry", "median_academia", "median_industry", "p_holm",
+                         "cliffs_delta", "cliffs_magnitude", "cohens_d"],
+    "repo_correlations": ["x", "y", "method", "coefficient", "p_holm", "n"],
+    "repo_metrics": ["repo", "owner_type", "stars", "contributors", "issues", "open", "close_rate", "ignored_rate",
+                     "self_closed_rate", "resolution_days_median", "label_rate", "assignee_rate"],
+}
+
+
+def _model_line(rows: pd.DataFrame) -> str:
+    """The numbers of a whole model (the same on each of its rows), for the line under its table."""
+    if rows.empty:
+        return ""
+    first = rows.iloc[0]
+    parts = [f"{name} {format_value(name, first[name])}" for name in ("n", "n_excluded", "events", "clusters",
+                                                                       "pseudo_r2") if pd.notna(first.get(name))]
+    if "converged" in rows and pd.notna(first.get("converged")):
+        parts.append("converged" if bool(first["converged"]) else "did not converge")
+    return "; ".join(parts)
 
 
 def render_report(tables: dict[str, pd.DataFrame], labeled: pd.DataFrame | None, title: str,
@@ -170,28 +270,51 @@ def render_report(tables: dict[str, pd.DataFrame], labeled: pd.DataFrame | None,
             return f"<p><i>{html.escape(alt)}: no data to plot</i></p>"
         return f'<img alt="{html.escape(alt)}" src="{report.data_uri(name)}">'
 
-    summary = tables["study_summary"]
     regression = tables["regression_table"]
+    tests = tables["closure_tests"]
+    labels = tests["family"].eq("label") if "family" in tests else pd.Series(False, index=tests.index)
+    logit, cox = (regression[regression["model"] == model] if "model" in regression else regression.iloc[0:0]
+                  for model in ("logit", "cox"))
+    metrics = tables["repo_metrics"]
     sections = [
+        ("rq2", "RQ2: how issues are handled", [_table(tables["study_summary"],
+                                                        ["metric", "value", "n", "definition"])]),
+        ("rq1", "RQ1: what users ask", [image("categories", "category shares"),
+                                        _table(tables["category_distribution"], _COLUMNS["category_distribution"])]),
+        ("time", "Time to close", [image("resolution", "resolution time distribution"),
+                                   image("kaplan_meier", "Kaplan-Meier curves by category")]),
+        ("rq3", "RQ3: what goes with closure", [
+            "<h3>Each feature, closed vs open issues</h3>",
+            _table(tests[~labels], _COLUMNS["closure_tests"]),
+            "<h3>Each label</h3>",
+            _table(tests[labels], _COLUMNS["closure_tests"], leave_out=tests.loc[labels, "p_value"].isna(),
+                   left_out="labels that no issue carries"),
+        ]),
+        ("models", "All features together", [
+            image("odds_ratios", "odds-ratio forest plot"), "<h3>Closed or not (logit)</h3>",
+            _table(logit, _COLUMNS["logit"], more=_model_line(logit)), "<h3>Time to close (Cox)</h3>",
+            _table(cox, _COLUMNS["cox"], more=_model_line(cox)),
+        ]),
+        ("owners", "Academia vs industry", [image("close_rate_by_owner", "close rate academia vs industry"),
+                                           _table(tables["owner_comparison"], _COLUMNS["owner_comparison"])]),
+        ("correlations", "Repository correlations", [_table(tables["repo_correlations"],
+                                                            _COLUMNS["repo_correlations"])]),
+        ("repositories", "Largest repositories", [_table(
+            metrics.sort_values("issues", ascending=False), _COLUMNS["repo_metrics"], rows=25,
+            more=f"The {min(25, len(metrics))} with the most issues of {len(metrics):,}; every repository with all "
+                 f"{len(metrics.columns)} columns is in the repo_metrics table (repo_metrics.csv).")]),
+        ("methods", "Methods", [METHODS]),
+    ]
+    contents = "".join(f"<li><a href='#{anchor}'>{html.escape(heading)}</a></li>" for anchor, heading, _ in sections)
+    body = [
         f"<h1>{html.escape(title)}</h1>",
         f"<p class='notes'>Generated {pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M} UTC.</p>",
         "".join(f"<p class='notes'>{html.escape(note)}</p>" for note in notes or []),
-        "<h2>RQ2: how issues are handled</h2>", _table(summary),
-        "<h2>RQ1: what users ask</h2>", image("categories", "category shares"), _table(tables["category_distribution"]),
-        "<h3>Time to close</h3>", image("resolution", "resolution time distribution"),
-        image("kaplan_meier", "Kaplan-Meier curves by category"),
-        "<h2>RQ3: what goes with closure</h2>", _table(tables["closure_tests"]),
-        "<h3>All features together</h3>", image("odds_ratios", "odds-ratio forest plot"),
-        _table(regression[regression["model"] == "logit"]), _table(regression[regression["model"] == "cox"]),
-        "<h2>Repositories</h2>", image("close_rate_by_owner", "close rate academia vs industry"),
-        "<h3>Academia vs industry</h3>", _table(tables["owner_comparison"]),
-        "<h3>Correlations</h3>", _table(tables["repo_correlations"]),
-        "<h3>Largest repositories</h3>",
-        _table(tables["repo_metrics"].sort_values("issues", ascending=False), rows=25),
-        "<h2>Methods</h2>", METHODS,
+        f"<nav class='toc'><b>Contents</b><ul>{contents}</ul></nav>",
+        *(f"<h2 id='{anchor}'>{html.escape(heading)}</h2>" + "".join(parts) for anchor, heading, parts in sections),
     ]
     report.html = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-                   f"<style>{_STYLE}</style></head><body>{''.join(sections)}</body></html>")
+                   f"<style>{_STYLE}</style></head><body>{''.join(body)}</body></html>")
     return report
 
 

@@ -108,6 +108,14 @@ def source_fingerprint(source: RepositorySourceResource) -> str:
     return digest.hexdigest()
 
 
+def listed_fingerprint(instance: dg.DagsterInstance) -> str | None:
+    """The source fingerprint of the list ai_repositories last read (its materialization's metadata)."""
+    event = instance.get_latest_materialization_event(dg.AssetKey("ai_repositories"))
+    metadata = event.asset_materialization.metadata if event and event.asset_materialization else {}
+    value = metadata.get("source_fingerprint")
+    return value.value if value is not None else None
+
+
 @dg.sensor(
     # Both jobs: the daemon rejects a run request for a job the sensor does not declare.
     jobs=[list_repositories_job, fetch_repositories_job],
@@ -122,6 +130,10 @@ def repository_list_sensor(context: dg.SensorEvaluationContext, source: Reposito
     fingerprint = source_fingerprint(source)
     if fingerprint == context.cursor:
         return dg.SkipReason("repository list unchanged")
+    if context.cursor is None and fingerprint == listed_fingerprint(context.instance):
+        # A new sensor (the first `dev` on an instance `run` filled): the list is the one ai_repositories
+        # last read, so there is nothing to relist, and relisting would recompute the whole analysis.
+        return dg.SensorResult(cursor=fingerprint, skip_reason="ai_repositories already holds this list")
     listing = source.read()
     repos = list(listing.repositories["repo"])
     existing = set(context.instance.get_dynamic_partitions(repository_partitions.name))

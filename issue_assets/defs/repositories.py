@@ -4,6 +4,7 @@
 import dagster as dg
 import pandas as pd
 
+from issue_assets.defs.automation import source_fingerprint
 from issue_assets.defs.markdown import preview
 from issue_assets.defs.partitions import repository_partitions
 from issue_assets.defs.resources import RepositorySourceResource
@@ -47,6 +48,8 @@ def ai_repositories(context: dg.AssetExecutionContext, source: RepositorySourceR
     listed = update.table[update.table["listed"]]
     return dg.MaterializeResult(metadata={
         "source": f"{kind}: {path}",
+        # What the repository-list sensor compares the list with (see source_fingerprint).
+        "source_fingerprint": source_fingerprint(source),
         "dagster/row_count": len(update.table),
         "listed": len(listed),
         "added": len(update.added),

@@ -119,6 +119,7 @@ def study_report(context: dg.AssetExecutionContext, warehouse: dg.ResourceParam[
         ["issues", "closed_share", "resolution_days_median", "label_share", "assignee_share"], ["value", "n"]]
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(path)),
+        "open_the_report": dg.MetadataValue.url(path.as_uri()),
         "figures": len(report.figures),
         "size_kb": round(len(report.html) / 1024, 1),
         "report": dg.MetadataValue.md(figure + markdown_table(headline.reset_index())),
