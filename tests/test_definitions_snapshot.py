@@ -136,8 +136,9 @@ def _load_defs() -> dg.Definitions:
         # Dagster's beta/supersession notices about our decorators' arguments, raised once at import.
         warnings.simplefilter("ignore", dg.BetaWarning)
         warnings.simplefilter("ignore", dg.SupersessionWarning)
-        from issue_assets.definitions import defs
+        from issue_assets.definitions import defs as load_defs
 
+        defs = load_defs()
         # Resolving builds the repository (jobs, asset graph) once; warnings it raises are the same noise.
         defs.get_repository_def()
     return defs

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from issue_assets import pipeline
-from issue_assets.definitions import defs
+from issue_assets.definitions import defs as load_defs
 from issue_assets.defs.automation import repository_list_sensor
 from issue_assets.defs.partitions import REPOS_PER_RUN, repository_partitions
 from issue_assets.defs.resources import RepositorySourceResource, WarehouseResource
@@ -22,6 +22,8 @@ from issue_assets.instance import prepare_instance
 from issue_assets.pipeline import materialize_all
 from issue_assets.warehouse import Warehouse
 from tests.conftest import read_csv_rows
+
+defs = load_defs()
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -280,10 +282,12 @@ def test_analysis_assets_update_automatically_after_a_refresh(graph):
     assert after.get_num_requested(dg.AssetKey("repo_metadata")) == 0  # refreshed by schedule and sensor only
 
 
-def test_workspace_loads_with_dagsters_own_loader():
+def test_workspace_loads_with_dagsters_own_loader(tmp_path):
+    # From the repository root, as a user types it: ./dagster.yaml keeps the instance under ISSUE_ASSETS_HOME.
+    env = {**os.environ, "ISSUE_ASSETS_HOME": str(tmp_path)}
+    env.pop("DAGSTER_HOME", None)
     result = subprocess.run([str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w",
-                             "workspace.yaml"], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                            env=os.environ.copy())
+                             "workspace.yaml"], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -293,6 +297,7 @@ import dagster as dg
 from issue_assets.definitions import defs
 from issue_assets.instance import prepare_instance
 instance = prepare_instance()
+defs = defs()
 start, end = sys.argv[1], sys.argv[2]
 result = defs.resolve_job_def("fetch_repositories").execute_in_process(
     instance=instance, raise_on_error=False,

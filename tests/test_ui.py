@@ -125,7 +125,7 @@ def _asset_groups() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """The assets of each group, and the checks of each asset, as the Definitions give them."""
     from issue_assets.definitions import defs
 
-    graph = defs.resolve_asset_graph()
+    graph = defs().resolve_asset_graph()
     groups, checks = defaultdict(list), defaultdict(list)
     for key in graph.get_all_asset_keys():
         groups[graph.get(key).group_name].append(key.to_user_string())
