@@ -24,50 +24,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 import duckdb
 import pandas as pd
 
+from issue_assets.catalog import ROW_TABLES, TABLES
+
 if TYPE_CHECKING:
     from issue_assets.sources.repositories import RegistryUpdate
 
-# Table → (column, DuckDB type). The column order is the table's.
+# Table → (column, DuckDB type), in the table's order, of the tables written row by row: created up front
+# and widened in place (``ensure_schema``). ``catalog.TABLES`` describes these and every other table.
 SCHEMAS: dict[str, list[tuple[str, str]]] = {
-    "repositories": [
-        ("repo", "VARCHAR"), ("paper", "VARCHAR"), ("conference", "VARCHAR"), ("year", "INTEGER"),
-        ("framework", "VARCHAR"), ("owner_type", "VARCHAR"), ("papers", "INTEGER"), ("source", "VARCHAR"),
-        ("listed", "BOOLEAN"), ("first_listed_at", "TIMESTAMP"), ("last_listed_at", "TIMESTAMP"),
-    ],
-    "repo_metadata": [
-        ("repo", "VARCHAR"), ("full_name", "VARCHAR"), ("state", "VARCHAR"), ("http_status", "INTEGER"),
-        ("message", "VARCHAR"), ("github_id", "BIGINT"), ("description", "VARCHAR"), ("stars", "INTEGER"),
-        ("forks", "INTEGER"), ("watchers", "INTEGER"), ("open_issues_and_prs", "INTEGER"),
-        ("language", "VARCHAR"), ("license", "VARCHAR"), ("archived", "BOOLEAN"), ("is_fork", "BOOLEAN"),
-        ("has_issues", "BOOLEAN"), ("account_type", "VARCHAR"), ("created_at", "TIMESTAMP"),
-        ("pushed_at", "TIMESTAMP"), ("labels", "VARCHAR[]"), ("n_labels_defined", "INTEGER"),
-        ("n_custom_labels", "INTEGER"), ("contributors", "INTEGER"), ("fetched_at", "TIMESTAMP"),
-    ],
-    "raw_issues": [
-        ("repo", "VARCHAR"), ("number", "INTEGER"), ("id", "BIGINT"), ("title", "VARCHAR"), ("body", "VARCHAR"),
-        ("state", "VARCHAR"), ("state_reason", "VARCHAR"), ("user_login", "VARCHAR"),
-        ("author_association", "VARCHAR"), ("created_at", "TIMESTAMP"), ("updated_at", "TIMESTAMP"),
-        ("closed_at", "TIMESTAMP"), ("closed_by", "VARCHAR"), ("comments", "INTEGER"), ("labels", "VARCHAR[]"),
-        ("assignees", "VARCHAR[]"), ("milestone", "VARCHAR"), ("locked", "BOOLEAN"), ("reactions", "INTEGER"),
-        ("is_pull_request", "BOOLEAN"), ("html_url", "VARCHAR"), ("fetched_at", "TIMESTAMP"),
-        # When a complete listing of the repository first lacked the issue (deleted or transferred):
-        # the row is kept as it was last seen, and the analysis leaves it out.
-        ("deleted_at", "TIMESTAMP"),
-    ],
-    # The text features of each issue (features.TEXT_COLUMNS) for the text whose digest is given: labeled
-    # once per text and classifier, by issue_texts as repositories are fetched or by labeled_issues.
-    "issue_texts": [
-        ("repo", "VARCHAR"), ("number", "INTEGER"), ("text_digest", "VARCHAR"), ("category", "VARCHAR"),
-        ("confidence", "DOUBLE"), ("evidence", "VARCHAR"), ("title_length", "INTEGER"), ("body_length", "INTEGER"),
-        ("body_lines", "INTEGER"), ("has_code_block", "BOOLEAN"), ("has_url", "BOOLEAN"),
-        ("title_language", "VARCHAR"), ("english_title", "BOOLEAN"), ("english", "BOOLEAN"),
-        ("sentiment_title", "DOUBLE"), ("sentiment_body", "DOUBLE"),
-    ],
-    # What a refresh of one repository resumes from; written in the same transaction as its rows.
-    "fetch_state": [
-        ("repo", "VARCHAR"), ("issues_cursor", "VARCHAR"), ("newest_event_id", "BIGINT"),
-        ("closers_complete", "BOOLEAN"), ("pull_requests", "INTEGER"), ("last_fetched_at", "TIMESTAMP"),
-    ],
+    name: [(column.name, column.type) for column in TABLES[name].columns] for name in ROW_TABLES
 }
 
 
@@ -231,11 +196,29 @@ class Warehouse:
             return read_table(conn, name)
 
     def replace_table(self, name: str, frame: pd.DataFrame) -> None:
-        """Replace a whole derived table (its schema follows the frame)."""
+        """Replace a whole derived table. A table of the catalog gets the catalog's columns and types,
+        whatever the frame's types (a column of nulls included); the frame must have exactly those columns.
+        Another table's schema follows the frame (tests, a shell)."""
+        table = TABLES.get(name)
+        if table is not None and sorted(frame.columns) != sorted(table.column_names):
+            raise ValueError(f"{name}: the frame's columns differ from the catalog's (issue_assets/catalog.py): "
+                             f"missing {sorted(set(table.column_names) - set(frame.columns))}, "
+                             f"not in the catalog {sorted(set(frame.columns) - set(table.column_names))}")
         with self.transaction() as conn:
             conn.register("_frame", frame)
-            conn.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _frame')
+            if table is None:
+                conn.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _frame')
+            else:
+                body = ", ".join(f'"{c.name}" {c.type}' for c in table.columns)
+                columns = ", ".join(f'"{c.name}"' for c in table.columns)
+                conn.execute(f'CREATE OR REPLACE TABLE "{name}" ({body})')
+                conn.execute(f'INSERT INTO "{name}" ({columns}) SELECT {columns} FROM _frame')
             conn.unregister("_frame")
+
+    def qualified_name(self, table: str) -> str:
+        """``catalog.schema.table`` as DuckDB names it (the catalog is the file's name without extension)."""
+        catalog = "memory" if self._memory is not None else Path(self.path).stem
+        return f"{catalog}.main.{table}"
 
     def row_count(self, name: str) -> int:
         with self.connect(read_only=True) as conn:
@@ -398,7 +381,7 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
 def read_table(conn: duckdb.DuckDBPyConnection, name: str, where: str = "", params: Sequence = ()) -> pd.DataFrame:
     exists = conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
     if not exists or not exists[0]:
-        return pd.DataFrame(columns=[c for c, _ in SCHEMAS.get(name, [])])
+        return pd.DataFrame(columns=TABLES[name].column_names if name in TABLES else [])
     return conn.execute(f'SELECT * FROM "{name}" {where}', list(params)).df()
 
 
