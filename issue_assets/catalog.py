@@ -362,8 +362,8 @@ def markdown() -> str:
     """The tables and their columns as docs/reference.md shows them."""
     lines: list[str] = []
     for table in TABLES.values():
-        writer = f"asset `{table.asset}`" if table.asset else "written with `raw_issues`"
-        lines += [f"### `{table.name}`", "", f"{table.description} ({writer})", "", "| column | type | meaning |",
+        writer = f"Asset: `{table.asset}`." if table.asset else "Written by the fetch of `raw_issues`."
+        lines += [f"### `{table.name}`", "", f"{table.description} {writer}", "", "| column | type | meaning |",
                   "|---|---|---|"]
         lines += [f"| `{c.name}` | `{c.type}` | {c.description.replace('|', '&#124;')} |" for c in table.columns]
         lines.append("")
