@@ -85,6 +85,7 @@ def test_demo_materializes_the_graph_and_a_second_run_refreshes(tmp_path):
     assert "fetch: 12 repositories\n" in result.stderr and "fetch: 12/12 repositories (100%), done" in result.stderr
     assert "analyze: 13/13 steps (100%), done; " in result.stderr and "\r" not in result.stderr
     assert "issues page" not in result.stderr
+    assert "Warning" not in result.stderr  # no Beta- or SupersessionWarning noise on every command
     again = subprocess.run([str(exe), "demo"], capture_output=True, text=True, timeout=600, env=env)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "1200 issues" in again.stdout

@@ -207,7 +207,9 @@ def test_a_backfill_of_two_repositories_launched_from_the_ui_succeeds(page, webs
 
 def test_the_reports_table_and_figure_are_visible(page):
     page.goto("/assets/study_report")
-    expect(page.get_by_text("/reports/study_report.html")).to_be_visible()
+    # The path, and the link that opens the report from the asset's page.
+    expect(page.get_by_text("/reports/study_report.html")).to_have_count(2)
+    expect(page.get_by_role("link", name="file://", exact=False)).to_be_visible()
     page.get_by_text("[Show Markdown]").click()
     dialog = page.get_by_role("dialog")
     figure = dialog.locator('img[src^="data:image/png;base64,"]').first
