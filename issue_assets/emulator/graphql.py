@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from graphql import (
     FieldNode,
@@ -54,8 +54,10 @@ from graphql.type.definition import GraphQLInterfaceType
 
 from issue_assets.github.times import format_timestamp, normalize_timestamp
 
-if TYPE_CHECKING:
-    from issue_assets.emulator.server import EmulatorState, RepoState
+# The state and repository objects are server.EmulatorState and server.RepoState; server imports this module,
+# so they are typed by what they are used for here (no import cycle, not even for type checking).
+EmulatorState = Any
+RepoState = Any
 
 SCHEMA_FILE = Path(__file__).with_name("github_schema.graphql")
 MAX_NODES = 500_000
