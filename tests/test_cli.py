@@ -148,8 +148,9 @@ def test_classify_reports_bad_input_and_leaves_no_partial_output(tmp_path, capsy
 
 
 def _run_env(monkeypatch, tmp_path, api_url: str, repos: Path, token: str | None = None) -> None:
-    monkeypatch.setenv("ISSUE_ASSETS_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    # Set, not deleted: `run` sets DAGSTER_HOME itself, and a set variable is restored after the test.
+    for key in ("ISSUE_ASSETS_HOME", "DAGSTER_HOME"):
+        monkeypatch.setenv(key, str(tmp_path / "home"))
     monkeypatch.setenv("GITHUB_API_URL", api_url)
     monkeypatch.setenv("ISSUE_ASSETS_SOURCE", "seed_csv")
     monkeypatch.setenv("ISSUE_ASSETS_REPOS", str(repos))
