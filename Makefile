@@ -20,8 +20,10 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# `dg check defs` loads the code location as `dg dev` would (VIRTUAL_ENV: the project's environment is the active one).
 test: $(STAMP)
 	$(BIN)/ruff check .
+	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/dg check defs
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -65,10 +65,12 @@ def main() -> None:
               flush=True)
         os.environ.update(ISSUE_ASSETS_HOME=str(scratch / "home"), ISSUE_ASSETS_SOURCE="seed_csv",
                           ISSUE_ASSETS_REPOS=str(snapshot / "repositories.csv"))
-        from issue_assets.definitions import defs
+        from issue_assets.definitions import defs as load_defs
         from issue_assets.instance import prepare_instance
         from issue_assets.pipeline import PipelineResult, _execute
         from issue_assets.warehouse import Warehouse
+
+        defs = load_defs()
 
         instance = prepare_instance()
         result = PipelineResult()

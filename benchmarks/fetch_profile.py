@@ -44,11 +44,13 @@ class StackSampler(Sampler):
 def main() -> None:
     args = scale_arguments(__doc__, runs=4, refresh=True)
     with tempfile.TemporaryDirectory() as scratch, served_snapshot(scratch, args):
-        from issue_assets.definitions import defs
+        from issue_assets.definitions import defs as load_defs
         from issue_assets.defs.automation import contiguous_runs
         from issue_assets.defs.partitions import repository_partitions
         from issue_assets.instance import prepare_instance
         from issue_assets.pipeline import PipelineResult, _execute
+
+        defs = load_defs()
 
         instance = prepare_instance()
         result = PipelineResult()

@@ -1,4 +1,12 @@
-"""The one Definitions object of issue-assets (``workspace.yaml`` loads it)."""
+"""The Definitions of issue-assets: the graph's table of contents (``dg``, ``workspace.yaml`` and the tests
+load ``defs``).
+
+Every asset, check, job, schedule, sensor and resource is listed here by name rather than collected
+from the ``defs/`` folder (``dg.load_from_defs_folder``): the list is the one place that says what the
+graph holds, and ``tests/definitions_snapshot.txt`` fixes it.
+"""
+
+from functools import cache
 
 import dagster as dg
 
@@ -32,21 +40,27 @@ from issue_assets.defs.study import (
     study_summary,
 )
 
-defs = dg.Definitions(
-    assets=[
+
+@dg.definitions
+@cache  # one object per process: the graph is the same every time it is asked for
+def defs() -> dg.Definitions:
+    assets = [
         ai_repositories, repository_fetch, issue_texts, labeled_issues, repo_metrics, regression_table, study_summary,
         category_distribution, closure_tests, repo_correlations, owner_comparison, study_report, annotation_sample,
         annotation_agreement, project_classifier,
-    ],
-    asset_checks=[raw_issue_checks, labeled_issue_checks, repo_metric_checks, study_table_checks],
-    jobs=[list_repositories_job, fetch_repositories_job, label_repositories_job, analyze_job],
-    schedules=[daily_refresh],
-    sensors=[repository_list_sensor, analysis_automation],
-    resources={
-        "warehouse": WarehouseResource(),
-        "github": GitHubResource(),
-        "source": RepositorySourceResource(),
-    },
-    # One process per run: the graph is a chain, and repositories are fetched in threads.
-    executor=dg.in_process_executor,
-)
+    ]
+    return dg.Definitions(
+        # Each asset links to its source file and line in the UI (local files: the repository has no remote).
+        assets=dg.with_source_code_references(assets),
+        asset_checks=[raw_issue_checks, labeled_issue_checks, repo_metric_checks, study_table_checks],
+        jobs=[list_repositories_job, fetch_repositories_job, label_repositories_job, analyze_job],
+        schedules=[daily_refresh],
+        sensors=[repository_list_sensor, analysis_automation],
+        resources={
+            "warehouse": WarehouseResource(),
+            "github": GitHubResource(),
+            "source": RepositorySourceResource(),
+        },
+        # One process per run: the graph is a chain, and repositories are fetched in threads.
+        executor=dg.in_process_executor,
+    )

@@ -42,6 +42,7 @@ class TextLabeling:
     labeled: int  # labeled now
     reused: int  # stored features still valid
     removed: int  # stored features of texts no longer there (changed, deleted or transferred issues)
+    per_repository: dict[str, int]  # live issues (rows of issue_texts) of each repository
 
 
 def current_classifier() -> tuple[LearnedClassifier | None, Path | None]:
@@ -78,7 +79,9 @@ def label_repository_texts(warehouse: Warehouse, repos: Sequence[str], classifie
     keys = warehouse.text_digests(repos, version)
     labeled = _label_texts(warehouse, warehouse.unlabeled(keys), classifier, version)
     removed = warehouse.remove_stale_text_features(repos, keys)
-    return TextLabeling(issues=len(keys), labeled=labeled, reused=len(keys) - labeled, removed=removed)
+    counts = keys.groupby("repo").size()
+    return TextLabeling(issues=len(keys), labeled=labeled, reused=len(keys) - labeled, removed=removed,
+                        per_repository={repo: int(counts.get(repo, 0)) for repo in repos})
 
 
 def label_issues(warehouse: Warehouse, classifier: LearnedClassifier | None = None,

@@ -326,7 +326,7 @@ def _store_batch(warehouse: Warehouse, fetched: list[RepositoryFetch], stored: l
 def refresh_repository(client: GitHubClient, warehouse: Warehouse, repo: str,
                        **options: Any) -> tuple[RepositoryFetch, StoredFetch]:
     """Load the repository's cursor, fetch what changed, store it: one repository, one thread."""
-    with warehouse.connect() as conn:
+    with warehouse.connect(read_only=True) as conn:
         state = load_state(conn, repo)
     fetch = fetch_repository(client, repo, state, **options)
     with warehouse.transaction() as conn:
@@ -365,7 +365,7 @@ def fetch_repositories(access: GitHubAccess, warehouse: Warehouse, repos: Sequen
             raise
     log = log or logging.getLogger(__name__)
     repos = list(repos)
-    with warehouse.connect() as conn:
+    with warehouse.connect(read_only=True) as conn:
         states = {repo: load_state(conn, repo) for repo in repos}
 
     def fetch(repo: str) -> RepositoryFetch:

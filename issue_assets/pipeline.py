@@ -79,7 +79,7 @@ def _label_in_worker(instance_ref: dg.InstanceRef, tags: dict[str, str], log_lev
     from issue_assets.definitions import defs
 
     with dg.DagsterInstance.from_ref(instance_ref) as instance:
-        outcome = defs.resolve_job_def("label_repositories").execute_in_process(
+        outcome = defs().resolve_job_def("label_repositories").execute_in_process(
             instance=instance, tags=tags, run_config=_console(log_level), raise_on_error=False)
         return outcome.run_id, outcome.success
 
@@ -102,7 +102,7 @@ class _Labeler:
         if self._ref is None:
             from issue_assets.definitions import defs
 
-            _execute(defs.resolve_job_def("label_repositories"), self.instance, self.result, tags)
+            _execute(defs().resolve_job_def("label_repositories"), self.instance, self.result, tags)
             return
         if self._pool is None:
             # spawn: a fork of this process would copy its threads' locks mid-use.
@@ -180,9 +180,11 @@ def materialize_all(instance: dg.DagsterInstance, full_refresh: bool = False, lo
 
     ``display`` shows the progress of the fetch (repositories), the labeling still running when the
     fetch ends (runs) and the analysis (steps)."""
-    from issue_assets.definitions import defs
+    from issue_assets.definitions import defs as load_defs
     from issue_assets.defs.automation import contiguous_runs
     from issue_assets.defs.partitions import repository_partitions
+
+    defs = load_defs()
 
     started = utc_now().replace(tzinfo=None)  # naive UTC, as the warehouse stores fetch times
     result = PipelineResult(log_level=log_level)

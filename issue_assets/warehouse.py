@@ -2,69 +2,37 @@
 and every query of the product: the named reads and writes the assets and the core call (no SQL
 is written anywhere else).
 
-One DuckDB file admits one writing process at a time. Every access here opens a connection,
-does its work and closes it again, so a process holds the lock for the length of one statement
-batch; a process that finds the file locked waits (jittered exponential backoff) up to
-``lock_timeout`` seconds instead of failing.
+One DuckDB file admits one writing process at a time (or any number of read-only ones). Every
+access here opens a connection, does its work and closes it again, so a process holds the lock for
+the length of one statement batch; a process that finds the file locked waits (jittered exponential
+backoff) up to ``lock_timeout`` seconds instead of failing. :func:`open_connection` is the one place
+that opens the file: the Dagster resource (``defs.resources.WarehouseResource``, a
+``dagster_duckdb.DuckDBResource``) opens its connections through it and hands the
+:class:`Warehouse` its ``get_connection``.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
 import pandas as pd
 
+from issue_assets.catalog import ROW_TABLES, TABLES
+
 if TYPE_CHECKING:
     from issue_assets.sources.repositories import RegistryUpdate
 
-# Table → (column, DuckDB type). The column order is the table's.
+# Table → (column, DuckDB type), in the table's order, of the tables written row by row: created up front
+# and widened in place (``ensure_schema``). ``catalog.TABLES`` describes these and every other table.
 SCHEMAS: dict[str, list[tuple[str, str]]] = {
-    "repositories": [
-        ("repo", "VARCHAR"), ("paper", "VARCHAR"), ("conference", "VARCHAR"), ("year", "INTEGER"),
-        ("framework", "VARCHAR"), ("owner_type", "VARCHAR"), ("papers", "INTEGER"), ("source", "VARCHAR"),
-        ("listed", "BOOLEAN"), ("first_listed_at", "TIMESTAMP"), ("last_listed_at", "TIMESTAMP"),
-    ],
-    "repo_metadata": [
-        ("repo", "VARCHAR"), ("full_name", "VARCHAR"), ("state", "VARCHAR"), ("http_status", "INTEGER"),
-        ("message", "VARCHAR"), ("github_id", "BIGINT"), ("description", "VARCHAR"), ("stars", "INTEGER"),
-        ("forks", "INTEGER"), ("watchers", "INTEGER"), ("open_issues_and_prs", "INTEGER"),
-        ("language", "VARCHAR"), ("license", "VARCHAR"), ("archived", "BOOLEAN"), ("is_fork", "BOOLEAN"),
-        ("has_issues", "BOOLEAN"), ("account_type", "VARCHAR"), ("created_at", "TIMESTAMP"),
-        ("pushed_at", "TIMESTAMP"), ("labels", "VARCHAR[]"), ("n_labels_defined", "INTEGER"),
-        ("n_custom_labels", "INTEGER"), ("contributors", "INTEGER"), ("fetched_at", "TIMESTAMP"),
-    ],
-    "raw_issues": [
-        ("repo", "VARCHAR"), ("number", "INTEGER"), ("id", "BIGINT"), ("title", "VARCHAR"), ("body", "VARCHAR"),
-        ("state", "VARCHAR"), ("state_reason", "VARCHAR"), ("user_login", "VARCHAR"),
-        ("author_association", "VARCHAR"), ("created_at", "TIMESTAMP"), ("updated_at", "TIMESTAMP"),
-        ("closed_at", "TIMESTAMP"), ("closed_by", "VARCHAR"), ("comments", "INTEGER"), ("labels", "VARCHAR[]"),
-        ("assignees", "VARCHAR[]"), ("milestone", "VARCHAR"), ("locked", "BOOLEAN"), ("reactions", "INTEGER"),
-        ("is_pull_request", "BOOLEAN"), ("html_url", "VARCHAR"), ("fetched_at", "TIMESTAMP"),
-        # When a complete listing of the repository first lacked the issue (deleted or transferred):
-        # the row is kept as it was last seen, and the analysis leaves it out.
-        ("deleted_at", "TIMESTAMP"),
-    ],
-    # The text features of each issue (features.TEXT_COLUMNS) for the text whose digest is given: labeled
-    # once per text and classifier, by issue_texts as repositories are fetched or by labeled_issues.
-    "issue_texts": [
-        ("repo", "VARCHAR"), ("number", "INTEGER"), ("text_digest", "VARCHAR"), ("category", "VARCHAR"),
-        ("confidence", "DOUBLE"), ("evidence", "VARCHAR"), ("title_length", "INTEGER"), ("body_length", "INTEGER"),
-        ("body_lines", "INTEGER"), ("has_code_block", "BOOLEAN"), ("has_url", "BOOLEAN"),
-        ("title_language", "VARCHAR"), ("english_title", "BOOLEAN"), ("english", "BOOLEAN"),
-        ("sentiment_title", "DOUBLE"), ("sentiment_body", "DOUBLE"),
-    ],
-    # What a refresh of one repository resumes from; written in the same transaction as its rows.
-    "fetch_state": [
-        ("repo", "VARCHAR"), ("issues_cursor", "VARCHAR"), ("newest_event_id", "BIGINT"),
-        ("closers_complete", "BOOLEAN"), ("pull_requests", "INTEGER"), ("last_fetched_at", "TIMESTAMP"),
-    ],
+    name: [(column.name, column.type) for column in TABLES[name].columns] for name in ROW_TABLES
 }
 
 
@@ -108,50 +76,104 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in text or "conflicting" in text or "being used by another process" in text
 
 
+def _is_configuration_clash(exc: Exception) -> bool:
+    # DuckDB refuses a second connection to a file this process holds open with other settings
+    # (read-only against read-write, or another config) until the first one is closed.
+    return "different configuration" in str(exc).lower()
+
+
+def open_connection(database: str | Path, *, read_only: bool = False, config: Mapping[str, Any] | None = None,
+                    lock_timeout: float = 900.0, sleep: Callable[[float], None] = time.sleep,
+                    rng: random.Random | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection to the DuckDB file ``database``, waiting (jittered exponential backoff, at most
+    ``lock_timeout`` seconds) while another process holds the file's lock.
+
+    ``read_only`` connections of several processes coexist, but not with another process's writer
+    (DuckDB locks the file for either). A read-only connection asked for while this process holds the
+    file open for writing joins that instead: DuckDB allows one configuration per file and process."""
+    rng = rng or random.Random()
+    waited, delay = 0.0, 0.05
+    while True:
+        try:
+            return duckdb.connect(str(database), read_only=read_only, config=dict(config or {}))
+        except duckdb.ConnectionException as exc:
+            if not _is_configuration_clash(exc):
+                raise
+            if read_only:
+                read_only = False  # this process writes to the file: read through the same database
+                continue
+            failure: Exception = exc  # another thread's read-only connection: it closes soon
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc):
+                raise
+            failure = exc
+        if waited >= lock_timeout:
+            raise WarehouseLocked(f"{database} stayed locked by another process for {waited:.0f} s "
+                                  f"(lock timeout {lock_timeout:.0f} s): {failure}") from failure
+        pause = min(delay * (0.5 + rng.random()), lock_timeout - waited, 5.0)
+        sleep(pause)
+        waited += pause
+        delay = min(delay * 2, 5.0)
+
+
+class Connector(Protocol):
+    """Opens a connection for one batch of statements and closes it on exit (``get_connection`` of the
+    Dagster resource has this shape)."""
+
+    def __call__(self, read_only: bool = False) -> AbstractContextManager[duckdb.DuckDBPyConnection]: ...
+
+
 class Warehouse:
-    """The DuckDB file at ``path``; ``":memory:"`` for a private in-memory database (tests)."""
+    """The DuckDB file at ``path``; ``":memory:"`` for a private in-memory database (tests).
+
+    ``connector`` opens its connections: the Dagster resource's ``get_connection`` in runs; by
+    default :func:`open_connection` with ``lock_timeout``, ``sleep`` and ``rng``. Named reads use
+    read-only connections (once the tables exist), so readers in several processes (runs, the UI's
+    schedule, a shell) do not wait for one another, only for a writer."""
 
     def __init__(self, path: str | Path, lock_timeout: float = 900.0,
-                 sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None):
+                 sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,
+                 connector: Connector | None = None):
         self.path = str(path)
         self.lock_timeout = lock_timeout
-        self._sleep = sleep
-        self._rng = rng or random.Random()
         self._memory = duckdb.connect(":memory:") if self.path == ":memory:" else None
+        self._connector = connector or self._default_connector(sleep, rng or random.Random())
         self._schema_ready = False  # tables are never dropped: checking them once per object is enough
         if self._memory is None:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
 
-    def _open(self) -> duckdb.DuckDBPyConnection:
-        if self._memory is not None:
-            return self._memory.cursor()
-        waited, delay = 0.0, 0.05
-        while True:
+    def _default_connector(self, sleep: Callable[[float], None], rng: random.Random) -> Connector:
+        @contextmanager
+        def connections(read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+            conn = open_connection(self.path, read_only=read_only, lock_timeout=self.lock_timeout, sleep=sleep,
+                                   rng=rng)
             try:
-                return duckdb.connect(self.path)
-            except (duckdb.IOException, duckdb.ConnectionException) as exc:
-                if not _is_lock_error(exc):
-                    raise
-                if waited >= self.lock_timeout:
-                    raise WarehouseLocked(
-                        f"{self.path} stayed locked by another process for {waited:.0f} s "
-                        f"(lock timeout {self.lock_timeout:.0f} s): {exc}") from exc
-                pause = min(delay * (0.5 + self._rng.random()), self.lock_timeout - waited, 5.0)
-                self._sleep(pause)
-                waited += pause
-                delay = min(delay * 2, 5.0)
+                yield conn
+            finally:
+                conn.close()
+
+        return connections
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection with every table created; closed (and the file lock released) on exit."""
-        conn = self._open()
-        try:
-            if not self._schema_ready:
-                ensure_schema(conn)
-                self._schema_ready = True
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection with every table created; closed (and the file lock released) on exit.
+        ``read_only``: for reads (the first connection of this object writes: it creates the tables)."""
+        if self._memory is not None:
+            conn = self._memory.cursor()
+            try:
+                self._ensure_schema(conn)
+                yield conn
+            finally:
+                conn.close()
+            return
+        with self._connector(read_only=read_only and self._schema_ready) as conn:
+            self._ensure_schema(conn)
             yield conn
-        finally:
-            conn.close()
+
+    def _ensure_schema(self, conn: duckdb.DuckDBPyConnection) -> None:
+        if not self._schema_ready:
+            ensure_schema(conn)
+            self._schema_ready = True
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -166,22 +188,40 @@ class Warehouse:
 
     def read(self, sql: str, params: Sequence | None = None) -> pd.DataFrame:
         """An ad-hoc query (tests, benchmarks, a shell); the product calls the named reads below."""
-        with self.connect() as conn:
+        with self.connect(read_only=True) as conn:
             return conn.execute(sql, params or []).df()
 
     def table(self, name: str) -> pd.DataFrame:
-        with self.connect() as conn:
+        with self.connect(read_only=True) as conn:
             return read_table(conn, name)
 
     def replace_table(self, name: str, frame: pd.DataFrame) -> None:
-        """Replace a whole derived table (its schema follows the frame)."""
+        """Replace a whole derived table. A table of the catalog gets the catalog's columns and types,
+        whatever the frame's types (a column of nulls included); the frame must have exactly those columns.
+        Another table's schema follows the frame (tests, a shell)."""
+        table = TABLES.get(name)
+        if table is not None and sorted(frame.columns) != sorted(table.column_names):
+            raise ValueError(f"{name}: the frame's columns differ from the catalog's (issue_assets/catalog.py): "
+                             f"missing {sorted(set(table.column_names) - set(frame.columns))}, "
+                             f"not in the catalog {sorted(set(frame.columns) - set(table.column_names))}")
         with self.transaction() as conn:
             conn.register("_frame", frame)
-            conn.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _frame')
+            if table is None:
+                conn.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _frame')
+            else:
+                body = ", ".join(f'"{c.name}" {c.type}' for c in table.columns)
+                columns = ", ".join(f'"{c.name}"' for c in table.columns)
+                conn.execute(f'CREATE OR REPLACE TABLE "{name}" ({body})')
+                conn.execute(f'INSERT INTO "{name}" ({columns}) SELECT {columns} FROM _frame')
             conn.unregister("_frame")
 
+    def qualified_name(self, table: str) -> str:
+        """``catalog.schema.table`` as DuckDB names it (the catalog is the file's name without extension)."""
+        catalog = "memory" if self._memory is not None else Path(self.path).stem
+        return f"{catalog}.main.{table}"
+
     def row_count(self, name: str) -> int:
-        with self.connect() as conn:
+        with self.connect(read_only=True) as conn:
             return int(conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])
 
     def columns(self, name: str, columns: Sequence[str], repos: Sequence[str] | None = None) -> pd.DataFrame:
@@ -189,14 +229,14 @@ class Warehouse:
         only those repositories' rows."""
         selected = ", ".join(f'"{c}"' for c in columns)
         where, params = ("WHERE list_contains(?, repo)", [list(repos)]) if repos is not None else ("", [])
-        with self.connect() as conn:
+        with self.connect(read_only=True) as conn:
             return conn.execute(f'SELECT {selected} FROM "{name}" {where}', params).df()
 
     # The repository list (ai_repositories).
 
     def listed_repositories(self) -> pd.DataFrame:
         """The rows of the repositories on the current list (``listed``)."""
-        with self.connect() as conn:
+        with self.connect(read_only=True) as conn:
             return read_table(conn, "repositories", "WHERE listed")
 
     def listed_repository_names(self) -> set[str]:
@@ -205,7 +245,7 @@ class Warehouse:
     def repositories_fetched_since(self, moment: pd.Timestamp | datetime) -> set[str]:
         """Repositories whose last fetch began at or after ``moment`` (naive UTC): their metadata row
         is written by every fetch, the unavailable ones included."""
-        with self.connect() as conn:
+        with self.connect(read_only=True) as conn:
             rows = conn.execute("SELECT repo FROM repo_metadata WHERE fetched_at >= ?", [moment]).fetchall()
         return {repo for (repo,) in rows}
 
@@ -224,30 +264,30 @@ class Warehouse:
 
     def issue_counts(self) -> tuple[int, int]:
         """Stored issues: live ones, and those deleted or transferred (kept as last seen)."""
-        with self.connect() as conn:
+        with self.connect(read_only=True) as conn:
             live, deleted = conn.execute("SELECT count(*) FILTER (deleted_at IS NULL), "
                                          "count(*) FILTER (deleted_at IS NOT NULL) FROM raw_issues").fetchone()
         return int(live), int(deleted)
 
     def listed_issues(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """The live raw issues of the listed repositories (``columns``, default all), by repo and number."""
-        with self.connect() as conn:
+        with self.connect(read_only=True) as conn:
             return conn.execute(_listed_issues_sql(columns)).df()
 
     def listed_issue_count(self) -> int:
-        with self.connect() as conn:
+        with self.connect(read_only=True) as conn:
             return int(conn.execute(f"SELECT count(*) FROM ({_listed_issues_sql(['repo'])})").fetchone()[0])
 
     def analysis_issues(self) -> pd.DataFrame:
         """labeled_issues without its text columns (title, evidence, digest): what the tables computed
         from it read."""
-        with self.connect() as conn:
+        with self.connect(read_only=True) as conn:
             return conn.execute("SELECT * EXCLUDE (title, evidence, text_digest) FROM labeled_issues "
                                 "ORDER BY repo, number").df()
 
     def issues_to_code(self) -> pd.DataFrame:
         """The labeled issues with the text a coder reads (the annotation sample's population)."""
-        with self.connect() as conn:
+        with self.connect(read_only=True) as conn:
             return conn.execute(f"""
                 SELECT l.repo, l.number, l.category, l.confidence, r.title, r.body, r.html_url
                 FROM labeled_issues l JOIN ({_listed_issues_sql(["repo", "number", "title", "body", "html_url"])}) r
@@ -269,7 +309,7 @@ class Warehouse:
 
     def contributors(self) -> pd.Series:
         """Contributors per repository (``repo_metadata``), indexed by repo."""
-        with self.connect() as conn:
+        with self.connect(read_only=True) as conn:
             frame = conn.execute("SELECT repo, contributors FROM repo_metadata").df()
         return frame.set_index("repo")["contributors"]
 
@@ -278,17 +318,17 @@ class Warehouse:
     def listed_issues_for_labeling(self, version: str) -> pd.DataFrame:
         """The live issues of the listed repositories without their bodies, each with the digest of its
         text under ``version`` and observed until its repository's last successful fetch."""
-        with self.connect() as conn:
+        with self.connect(read_only=True) as conn:
             return conn.execute(_LISTED_WITHOUT_BODIES_SQL, [version]).df()
 
     def text_digests(self, repos: Sequence[str], version: str) -> pd.DataFrame:
         """``repo, number, text_digest`` of the live issues of ``repos``."""
-        with self.connect() as conn:
+        with self.connect(read_only=True) as conn:
             return conn.execute(_REPOSITORY_DIGESTS_SQL, [version, list(repos)]).df()
 
     def unlabeled(self, keys: pd.DataFrame) -> pd.DataFrame:
         """The rows of ``keys`` (repo, number, text_digest) with no stored text features."""
-        with self.connect() as conn:
+        with self.connect(read_only=True) as conn:
             conn.register("_keys", keys[TEXT_KEYS])
             missing = conn.execute("SELECT k.* FROM _keys k ANTI JOIN issue_texts t USING (repo, number, text_digest) "
                                    "ORDER BY k.repo, k.number").df()
@@ -298,7 +338,7 @@ class Warehouse:
     def texts_to_label(self, keys: pd.DataFrame, version: str) -> pd.DataFrame:
         """Title, body and text digest of the issues ``keys`` (repo, number): the digest comes from the
         text read, whatever changed since the keys were taken."""
-        with self.connect() as conn:
+        with self.connect(read_only=True) as conn:
             conn.register("_wanted", keys[["repo", "number"]])
             texts = conn.execute(f"SELECT w.repo, w.number, i.title, i.body, {_DIGEST} AS text_digest "
                                  "FROM _wanted w JOIN raw_issues i USING (repo, number) ORDER BY w.repo, w.number",
@@ -329,7 +369,7 @@ class Warehouse:
     def text_features_of(self, keys: pd.DataFrame) -> pd.DataFrame:
         """The stored text features of each issue of ``keys`` (repo, number), in their order (a row of
         nulls where there are none)."""
-        with self.connect() as conn:
+        with self.connect(read_only=True) as conn:
             conn.register("_keys", keys[["repo", "number"]])
             # By (repo, number): an issue whose text changed while it was labeled keeps the features and
             # digest of the text labeled.
@@ -355,7 +395,7 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
 def read_table(conn: duckdb.DuckDBPyConnection, name: str, where: str = "", params: Sequence = ()) -> pd.DataFrame:
     exists = conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
     if not exists or not exists[0]:
-        return pd.DataFrame(columns=[c for c, _ in SCHEMAS.get(name, [])])
+        return pd.DataFrame(columns=TABLES[name].column_names if name in TABLES else [])
     return conn.execute(f'SELECT * FROM "{name}" {where}', list(params)).df()
 
 

@@ -12,6 +12,7 @@ import difflib
 import os
 import warnings
 from collections.abc import Iterable
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -52,6 +53,28 @@ def _automation(condition: dg.AutomationCondition | None) -> str:
     return f"label {label!r}" if label else f"unlabeled {type(condition).__name__}"
 
 
+def _freshness(policy: dg.FreshnessPolicy | None) -> str:
+    if policy is None:
+        return "none"
+    windows = [f"{name} after {window.to_timedelta()}" for name in ("fail", "warn")
+               if (window := getattr(policy, f"{name}_window", None)) is not None]
+    return f"{type(policy).__name__} {', '.join(windows)}" if windows else type(policy).__name__
+
+
+def _table(metadata: dict) -> str:
+    """The DuckDB table an asset writes and its columns, as the catalog shows them."""
+    name, schema = metadata.get("dagster/table_name"), metadata.get("dagster/column_schema")
+    if name is None and schema is None:
+        return "none"
+    columns = ", ".join(c.name for c in schema.columns) if schema is not None else "no column schema"
+    return f"{name}: {columns}"
+
+
+def _tags(tags: dict[str, str]) -> str:
+    # Kinds are listed on their own line; the other tags are the ones a user filters the catalog by.
+    return ", ".join(f"{k}={v}" for k, v in sorted(tags.items()) if not k.startswith("dagster/kind/")) or "none"
+
+
 def _pools(defs: dg.Definitions) -> dict[dg.AssetKey, str]:
     """Asset key -> the concurrency pools of the op (or graph) computing it."""
     pools = {}
@@ -78,6 +101,10 @@ def render_definitions(defs: dg.Definitions) -> str:
             f"  partitions: {_partitions(spec.partitions_def)}",
             f"  pool: {pools.get(spec.key, 'none')}",
             f"  automation condition: {_automation(spec.automation_condition)}",
+            f"  freshness: {_freshness(spec.freshness_policy)}",
+            f"  owners: {', '.join(spec.owners) or 'none'}",
+            f"  tags: {_tags(spec.tags)}",
+            f"  table: {_table(spec.metadata)}",
             *_keys("deps", (dep.asset_key for dep in spec.deps)),
         ]
 
@@ -136,8 +163,9 @@ def _load_defs() -> dg.Definitions:
         # Dagster's beta/supersession notices about our decorators' arguments, raised once at import.
         warnings.simplefilter("ignore", dg.BetaWarning)
         warnings.simplefilter("ignore", dg.SupersessionWarning)
-        from issue_assets.definitions import defs
+        from issue_assets.definitions import defs as load_defs
 
+        defs = load_defs()
         # Resolving builds the repository (jobs, asset graph) once; warnings it raises are the same noise.
         defs.get_repository_def()
     return defs
@@ -167,9 +195,12 @@ def test_rendering_shows_every_attribute():
     """The renderer on a tiny graph: each field the snapshot is meant to guard appears, and changes show."""
     letters = dg.DynamicPartitionsDefinition(name="letters")
 
-    @dg.asset(group_name="g", kinds={"python"}, partitions_def=letters, pool="api")
+    @dg.asset(group_name="g", kinds={"python"}, partitions_def=letters, pool="api", owners=["team:t"],
+              tags={"study": "rq1"}, freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=26)),
+              metadata={"dagster/table_name": "w.main.up",
+                        "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn("a", "INTEGER")])})
     def upstream() -> None:
-        """Partitioned, pooled."""
+        """Partitioned, pooled, owned, tagged, fresh, a table."""
 
     @dg.asset(deps=[upstream], automation_condition=dg.AutomationCondition.eager())
     def downstream() -> None:
@@ -197,6 +228,10 @@ def test_rendering_shows_every_attribute():
         "  partitions: none\n"
         "  pool: none\n"
         "  automation condition: label 'eager'\n"
+        "  freshness: none\n"
+        "  owners: none\n"
+        "  tags: none\n"
+        "  table: none\n"
         "  deps:\n"
         "    - upstream\n"
         "asset upstream\n"
@@ -205,6 +240,10 @@ def test_rendering_shows_every_attribute():
         "  partitions: DynamicPartitionsDefinition 'letters'\n"
         "  pool: api\n"
         "  automation condition: none\n"
+        "  freshness: TimeWindowFreshnessPolicy fail after 1 day, 2:00:00\n"
+        "  owners: team:t\n"
+        "  tags: study=rq1\n"
+        "  table: w.main.up: a\n"
         "  deps: none\n"
         "\n"
         "# asset checks\n"

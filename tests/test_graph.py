@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from issue_assets import pipeline
-from issue_assets.definitions import defs
+from issue_assets.definitions import defs as load_defs
 from issue_assets.defs.automation import repository_list_sensor
 from issue_assets.defs.partitions import REPOS_PER_RUN, repository_partitions
 from issue_assets.defs.resources import RepositorySourceResource, WarehouseResource
@@ -22,6 +22,8 @@ from issue_assets.instance import prepare_instance
 from issue_assets.pipeline import materialize_all
 from issue_assets.warehouse import Warehouse
 from tests.conftest import read_csv_rows
+
+defs = load_defs()
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,6 +95,39 @@ def test_whole_graph_materializes_with_every_check_passing(graph, small_snapshot
         assert metadata["dagster/row_count"].value == per_repo.get(repo, 0), repo
         assert metadata["api_requests"].value > 0 and metadata["state"].value == "ok"
     _assert_study_tables_agree_with_replicate(instance, warehouse, small_snapshot, tmp_path)
+    _assert_the_catalog_is_the_warehouse(instance, warehouse, skip={"annotation_agreement"})
+
+
+def _assert_the_catalog_is_the_warehouse(instance, warehouse, skip=(), only=None):
+    """Each table asset's column schema (what the UI's catalog shows) is the DuckDB table's columns and types,
+    in order, and its latest materialization carries the table's row count and name."""
+    columns = warehouse.read("SELECT table_name, column_name, data_type FROM information_schema.columns "
+                             "ORDER BY table_name, ordinal_position")
+    checked = []
+    for spec in defs.resolve_all_asset_specs():
+        table_name = spec.metadata.get("dagster/table_name")
+        if table_name is None:
+            continue
+        table = table_name.split(".")[-1]
+        if table in skip or (only is not None and table not in only):
+            continue
+        stored = columns[columns["table_name"] == table]
+        schema = spec.metadata["dagster/column_schema"]
+        assert [(c.name, c.type) for c in schema.columns] == list(
+            zip(stored["column_name"], stored["data_type"], strict=True)), table
+        records = instance.fetch_materializations(spec.key, limit=1).records
+        metadata = records[0].asset_materialization.metadata
+        assert metadata["dagster/table_name"].value == warehouse.qualified_name(table) == table_name
+        rows = warehouse.row_count(table)
+        if spec.partitions_def is None:
+            assert metadata["dagster/row_count"].value == rows, table
+        else:  # a partition's materialization counts that repository's rows
+            partition = records[0].asset_materialization.partition
+            assert metadata["dagster/row_count"].value == int(warehouse.read(
+                f'SELECT count(*) AS n FROM "{table}" WHERE repo = ?', [partition])["n"].iloc[0]), table
+        checked.append(table)
+    assert checked, "no table asset checked"
+    return checked
 
 
 def _assert_study_tables_agree_with_replicate(instance, warehouse, snapshot, tmp_path):
@@ -280,10 +315,12 @@ def test_analysis_assets_update_automatically_after_a_refresh(graph):
     assert after.get_num_requested(dg.AssetKey("repo_metadata")) == 0  # refreshed by schedule and sensor only
 
 
-def test_workspace_loads_with_dagsters_own_loader():
+def test_workspace_loads_with_dagsters_own_loader(tmp_path):
+    # From the repository root, as a user types it: ./dagster.yaml keeps the instance under ISSUE_ASSETS_HOME.
+    env = {**os.environ, "ISSUE_ASSETS_HOME": str(tmp_path)}
+    env.pop("DAGSTER_HOME", None)
     result = subprocess.run([str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w",
-                             "workspace.yaml"], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                            env=os.environ.copy())
+                             "workspace.yaml"], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -293,6 +330,7 @@ import dagster as dg
 from issue_assets.definitions import defs
 from issue_assets.instance import prepare_instance
 instance = prepare_instance()
+defs = defs()
 start, end = sys.argv[1], sys.argv[2]
 result = defs.resolve_job_def("fetch_repositories").execute_in_process(
     instance=instance, raise_on_error=False,
@@ -363,6 +401,8 @@ def test_annotation_sample_and_agreement_from_coded_sheets(graph, small_snapshot
     again = dg.materialize([annotation_sample], instance=instance, resources=resources, raise_on_error=False)
     assert not again.success and len(pd.read_csv(folder / "coder_a.csv")["category"].dropna()) == 83
     dg.materialize([annotation_agreement], instance=instance, resources=resources)
+    assert _assert_the_catalog_is_the_warehouse(instance, warehouse, only={"annotation_agreement"}) == [
+        "annotation_agreement"]
     table = warehouse.table("annotation_agreement").set_index("pair")
     assert table.loc["coder_a vs coder_b", "n"] == 83 and 0.5 < table.loc["coder_a vs coder_b", "kappa"] < 0.95
     assert table.loc["coder_a vs classifier", "n"] == 83 and table.loc["coder_a vs classifier", "kappa"] > 0.3

@@ -14,6 +14,7 @@ from issue_assets.instance import (
     InstanceConfigError,
     ensure_instance_config,
     instance_config,
+    settings_file,
     sqlalchemy_postgres_url,
     storage_of,
 )
@@ -22,36 +23,97 @@ from tests.servers import postgres_bin, postgres_server
 POSTGRES = {"ISSUE_ASSETS_INSTANCE_STORAGE": "postgres", "ISSUE_ASSETS_POSTGRES_URL": "postgresql://u@h/db"}
 
 
+ROOT = Path(__file__).resolve().parents[1]
+HOME_ENV = {"env": "ISSUE_ASSETS_HOME"}
+
+
+def test_the_package_ships_the_repositorys_one_settings_file():
+    assert settings_file() == ROOT / "dagster.yaml"
+    # The package's file is a link, not a copy that could drift (setuptools packs the file it points to).
+    assert (ROOT / "issue_assets" / "dagster.yaml").is_symlink()
+
+
 def test_both_variants_share_every_setting_but_the_storage():
     sqlite, postgres = (yaml.safe_load(instance_config(s)) for s in ("sqlite", "postgres"))
-    assert "storage" not in sqlite  # Dagster's default: SQLite files under DAGSTER_HOME
+    # Every storage is named through ISSUE_ASSETS_HOME, so that the file serves any DAGSTER_HOME (or none).
+    assert sqlite["storage"] == {"sqlite": {"base_dir": HOME_ENV}}
+    assert sqlite["local_artifact_storage"]["config"] == {"base_dir": HOME_ENV}
+    assert sqlite["compute_logs"]["config"] == {"home": HOME_ENV}
     assert postgres.pop("storage") == {"postgres": {"postgres_url": {"env": "ISSUE_ASSETS_POSTGRES_URL"}}}
-    assert postgres == sqlite and sqlite["concurrency"]["pools"]["default_limit"] == 1
+    assert postgres == {k: v for k, v in sqlite.items() if k != "storage"}
+    assert sqlite["concurrency"]["pools"]["default_limit"] == 1
     with pytest.raises(InstanceConfigError, match="expected one of sqlite, postgres"):
         instance_config("mysql")
 
 
-def test_the_file_is_written_once_and_kept_with_its_edits(tmp_path):
-    config = ensure_instance_config(tmp_path, {})
-    assert storage_of(config) == "sqlite"
+def test_sqlite_reads_the_settings_file_itself_and_writes_nothing_into_the_home(tmp_path):
+    assert ensure_instance_config(tmp_path, {}) == settings_file().parent
+    assert ensure_instance_config(tmp_path, {"ISSUE_ASSETS_INSTANCE_STORAGE": "sqlite"}) == settings_file().parent
+    assert not (tmp_path / "dagster.yaml").exists()
+
+
+def test_an_earlier_versions_copy_is_set_aside(tmp_path):
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n# edited\n")
+    assert ensure_instance_config(tmp_path, {}) == settings_file().parent
+    assert not (tmp_path / "dagster.yaml").exists()
+    assert (tmp_path / "dagster.yaml.old").read_text().endswith("# edited\n")
+
+
+def test_the_postgres_combination_is_written_again_at_every_start(tmp_path):
+    assert ensure_instance_config(tmp_path, POSTGRES) == tmp_path
+    config = tmp_path / "dagster.yaml"
+    assert storage_of(config) == "postgres" and config.read_text().startswith("# Written by issue-assets")
     config.write_text(config.read_text() + "\n# edited\n")
-    assert ensure_instance_config(tmp_path, {}).read_text().endswith("# edited\n")
-    assert ensure_instance_config(tmp_path, {"ISSUE_ASSETS_INSTANCE_STORAGE": "sqlite"}) == config
+    ensure_instance_config(tmp_path, {"ISSUE_ASSETS_POSTGRES_URL": "postgresql://u@h/db"})  # the home's storage
+    assert config.read_text() == instance_config("postgres")
 
 
 def test_asking_for_the_other_storage_later_is_an_error_not_an_empty_history(tmp_path):
-    ensure_instance_config(tmp_path, {})
-    with pytest.raises(InstanceConfigError, match=r"keeps the run history in sqlite.*Move that file"):
+    (tmp_path / "history").mkdir()  # SQLite run history
+    with pytest.raises(InstanceConfigError, match=r"keeps the run history in sqlite.*Move that folder"):
         ensure_instance_config(tmp_path, POSTGRES)
     with pytest.raises(InstanceConfigError, match="expected one of"):
         ensure_instance_config(tmp_path, {"ISSUE_ASSETS_INSTANCE_STORAGE": "oracle"})
+    postgres_home = tmp_path / "pg"
+    ensure_instance_config(postgres_home, POSTGRES)
+    with pytest.raises(InstanceConfigError, match="keeps the run history in postgres"):
+        ensure_instance_config(postgres_home, {"ISSUE_ASSETS_INSTANCE_STORAGE": "sqlite"})
 
 
 def test_postgres_storage_needs_its_url(tmp_path):
-    config = ensure_instance_config(tmp_path, POSTGRES)
-    assert storage_of(config) == "postgres"
+    ensure_instance_config(tmp_path, POSTGRES)
     with pytest.raises(InstanceConfigError, match="set ISSUE_ASSETS_POSTGRES_URL=postgresql://"):
         ensure_instance_config(tmp_path, {"ISSUE_ASSETS_INSTANCE_STORAGE": "postgres"})
+
+
+def test_dagster_dev_from_the_repository_root_keeps_everything_under_issue_assets_home(tmp_path, monkeypatch):
+    """What `dagster dev` does in the repository root without DAGSTER_HOME (Dagster's own function): the
+    settings come from ./dagster.yaml, and runs, event logs and compute logs land under ISSUE_ASSETS_HOME."""
+    import dagster as dg
+    from dagster._cli.utils import get_possibly_temporary_instance_for_cli
+
+    home = tmp_path / "home"
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("ISSUE_ASSETS_HOME", str(home))
+
+    @dg.asset
+    def greeting() -> None:
+        print("hello from a step")
+
+    with get_possibly_temporary_instance_for_cli("dagster dev") as instance:
+        assert instance.get_settings("concurrency")["runs"]["max_concurrent_runs"] == 4
+        run_id = dg.materialize([greeting], instance=instance).run_id
+    assert (home / "history" / "runs.db").is_file() and (home / "schedules").is_dir()
+    assert [p.read_text() for p in (home / "storage" / run_id / "compute_logs").glob("*.out")] == [
+        "hello from a step\n"]
+    assert not list(ROOT.glob(".tmp_dagster_home_*"))  # Dagster's temporary folder held nothing and is gone
+
+
+def test_a_broken_settings_file_is_named(tmp_path):
+    (tmp_path / "dagster.yaml").write_text("storage: [unclosed\n")
+    with pytest.raises(InstanceConfigError, match="is not valid YAML"):
+        ensure_instance_config(tmp_path, POSTGRES)
 
 
 def test_postgres_urls_name_the_installed_driver():
@@ -62,12 +124,6 @@ def test_postgres_urls_name_the_installed_driver():
     for bad in ("u@h/d", "mysql://u@h/d"):
         with pytest.raises(InstanceConfigError, match="ISSUE_ASSETS_POSTGRES_URL"):
             sqlalchemy_postgres_url(bad)
-
-
-def test_a_broken_settings_file_is_named(tmp_path):
-    (tmp_path / "dagster.yaml").write_text("storage: [unclosed\n")
-    with pytest.raises(InstanceConfigError, match="is not valid YAML"):
-        ensure_instance_config(tmp_path, POSTGRES)
 
 
 @pytest.mark.skipif(postgres_bin() is None, reason="PostgreSQL's server (Debian package `postgresql`) is not "

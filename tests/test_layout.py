@@ -323,3 +323,24 @@ def test_github_client_never_imports_analysis(layout):
         "issue_assets/github/ (the real client) must not import issue_assets/analysis/, directly or through "
         "another module:\n  " + "\n  ".join(offenders)
     )
+
+
+def duckdb_connects(package_dir: Path = PACKAGE_DIR, package: str = PACKAGE) -> dict[str, list[int]]:
+    """Module -> lines where it calls ``duckdb.connect`` (however duckdb was imported, as ``duckdb``)."""
+    found: dict[str, list[int]] = {}
+    for module, path in module_files(package_dir, package).items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        lines = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call)
+                 and isinstance(node.func, ast.Attribute) and node.func.attr == "connect"
+                 and isinstance(node.func.value, ast.Name) and node.func.value.id == "duckdb"]
+        if lines:
+            found[module] = lines
+    return found
+
+
+def test_only_the_warehouse_opens_duckdb_connections():
+    """Every connection goes through warehouse.open_connection (the lock waits) or the Dagster resource built on
+    it, never a second connection manager beside them."""
+    connects = duckdb_connects()
+    assert set(connects) == {"issue_assets.warehouse"}, connects
+    assert len(connects["issue_assets.warehouse"]) == 2, "open_connection, and the private in-memory database"

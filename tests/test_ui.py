@@ -125,7 +125,7 @@ def _asset_groups() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """The assets of each group, and the checks of each asset, as the Definitions give them."""
     from issue_assets.definitions import defs
 
-    graph = defs.resolve_asset_graph()
+    graph = defs().resolve_asset_graph()
     groups, checks = defaultdict(list), defaultdict(list)
     for key in graph.get_all_asset_keys():
         groups[graph.get(key).group_name].append(key.to_user_string())
@@ -165,10 +165,13 @@ def test_raw_issues_lists_its_repository_partitions(page, webserver):
     _screenshot(page, "raw-issues-partitions")
 
 
-def test_a_backfill_of_two_repositories_launched_from_the_ui_succeeds(page, webserver):
+def test_a_backfill_of_two_repositories_launched_from_the_ui_succeeds(page, webserver, monkeypatch):
     import dagster as dg
 
+    from issue_assets.instance import settings_file
+
     _, home = webserver
+    monkeypatch.setenv("ISSUE_ASSETS_HOME", str(home))  # the instance as issue-assets opens it: the one dagster.yaml
     page.goto("/assets/raw_issues?view=partitions")
     page.get_by_role("button", name="Materialize…").click()
     dialog = page.get_by_role("dialog")
@@ -186,7 +189,7 @@ def test_a_backfill_of_two_repositories_launched_from_the_ui_succeeds(page, webs
     backfill_id = re.search(r"Created backfill (\w+)", toast.inner_text()).group(1)
 
     # The daemon runs the backfill: one range run of the two partitions (25 per run at most).
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    with dg.DagsterInstance.from_config(str(settings_file().parent)) as instance:
         deadline = time.monotonic() + 300
         while instance.get_backfill(backfill_id).status.value == "REQUESTED":
             assert time.monotonic() < deadline, "the backfill did not finish within 5 minutes"
@@ -203,6 +206,27 @@ def test_a_backfill_of_two_repositories_launched_from_the_ui_succeeds(page, webs
     for repo in TWO_REPOSITORIES:
         expect(page.get_by_text(repo, exact=True).first).to_be_visible()
     _screenshot(page, "backfill-succeeded")
+
+
+def test_a_table_assets_overview_shows_its_columns_with_their_meaning(page):
+    """What a user opening the catalog reads about a table: its columns, types and what each one means (the
+    catalog's text, issue_assets/catalog.py), the DuckDB table, its owner, question tag and freshness."""
+    from issue_assets.catalog import TABLES
+
+    table = TABLES["category_distribution"]
+    page.goto(f"/assets/{table.asset}")  # the Overview tab
+    columns = page.get_by_role("table").filter(has=page.get_by_role("cell", name="Column name", exact=True))
+    expect(columns).to_be_visible()
+    for column in table.columns:
+        row = columns.get_by_role("row").filter(has=page.get_by_role("cell", name=column.name, exact=True))
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text(column.type)
+        expect(row).to_contain_text(column.description)
+    expect(page.get_by_text(f"warehouse.main.{table.name}", exact=True).first).to_be_visible()
+    expect(page.get_by_text("issue-assets", exact=True).first).to_be_visible()  # the owner, team:issue-assets
+    expect(page.get_by_text("study: rq1", exact=True)).to_be_visible()
+    expect(page.get_by_text("Freshness policy").first).to_be_visible()
+    _screenshot(page, "category-distribution-overview")
 
 
 def test_the_reports_table_and_figure_are_visible(page):

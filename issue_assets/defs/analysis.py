@@ -11,6 +11,7 @@ from issue_assets.analysis.metrics import repo_metrics as compute_repo_metrics
 from issue_assets.analysis.regression import regression_table as fit_models
 from issue_assets.defs.automation import AFTER_UPSTREAM
 from issue_assets.defs.markdown import preview, stored_table
+from issue_assets.defs.tables import ANALYSIS_FRESHNESS, OWNERS, study_tags, table_metadata
 from issue_assets.warehouse import Warehouse
 
 
@@ -20,10 +21,16 @@ from issue_assets.warehouse import Warehouse
     kinds={"duckdb", "pandas"},
     pool="duckdb",
     automation_condition=AFTER_UPSTREAM,
+    owners=OWNERS,
+    tags=study_tags("rq2"),
+    metadata=table_metadata("repo_metrics"),
+    freshness_policy=ANALYSIS_FRESHNESS,
     description=(
-        "One row per listed repository: issues, open, closed, close rate, ignored rate (of open issues), "
+        "RQ2 (how issues are handled), repository by repository: one row per listed repository: issues, open, "
+        "closed, close rate, ignored rate (of open issues), "
         "self-closed rate (of closed issues with a known closer), median and mean resolution days, label and "
-        "assignee use, contributors, stars. Repositories without issues are kept, with null rates."
+        "assignee use, contributors, stars. Repositories without issues are kept, with null rates. Fresh within "
+        "28 hours once the daily_refresh schedule is on."
     ),
 )
 def repo_metrics(context: dg.AssetExecutionContext, warehouse: dg.ResourceParam[Warehouse]) -> dg.MaterializeResult:
@@ -48,11 +55,17 @@ def repo_metrics(context: dg.AssetExecutionContext, warehouse: dg.ResourceParam[
     kinds={"duckdb", "statsmodels"},
     pool="duckdb",
     automation_condition=AFTER_UPSTREAM,
+    owners=OWNERS,
+    tags=study_tags("rq3"),
+    metadata=table_metadata("regression_table"),
+    freshness_policy=ANALYSIS_FRESHNESS,
     description=(
-        "Two models of closure on all issue features together, standard errors clustered by repository. "
+        "RQ3 (what goes with closure), all features at once: two models of closure on all issue features "
+        "together, standard errors clustered by repository. "
         "`logit`: closed or not (coefficient, odds ratio with 95% CI, p-value, VIF, pseudo-R²). `cox`: time to "
         "close with open issues censored at the mining date (hazard ratio with 95% CI, proportional-hazards "
-        "check per term). Rows left out for a missing value are counted in `n_excluded`."
+        "check per term). Rows left out for a missing value are counted in `n_excluded`. Fresh within 28 hours "
+        "once the daily_refresh schedule is on."
     ),
 )
 def regression_table(context: dg.AssetExecutionContext,

@@ -21,6 +21,7 @@ from issue_assets.analysis.annotation import (
 from issue_assets.analysis.classifier import default_model
 from issue_assets.analysis.project_model import compare_with_default
 from issue_assets.defs.markdown import preview, stored_table
+from issue_assets.defs.tables import OWNERS, study_tags, table_metadata
 from issue_assets.warehouse import Warehouse
 
 
@@ -41,11 +42,13 @@ class SampleConfig(dg.Config):
     group_name="annotation",
     kinds={"csv"},
     pool="duckdb",
+    owners=OWNERS,
+    tags=study_tags("rq1"),
     description=(
-        "A stratified random sample of the labeled issues for hand coding, sized for the configured confidence and "
-        "margin (Cochran, finite-population corrected: 384 at 95% ± 5% for a large population). Writes one blank "
-        "sheet per coder (the classifier's guess is not shown) and sample.csv under ISSUE_ASSETS_HOME/annotation; "
-        "never overwrites a sheet that already holds codes."
+        "RQ1's hand coding (checking the categories): a stratified random sample of the labeled issues for hand "
+        "coding, sized for the configured confidence and margin (Cochran, finite-population corrected: 384 at 95% ± "
+        "5% for a large population). Writes one blank sheet per coder (the classifier's guess is not shown) and "
+        "sample.csv under ISSUE_ASSETS_HOME/annotation; never overwrites a sheet that already holds codes."
     ),
 )
 def annotation_sample(context: dg.AssetExecutionContext, config: SampleConfig,
@@ -72,9 +75,13 @@ def annotation_sample(context: dg.AssetExecutionContext, config: SampleConfig,
     group_name="annotation",
     kinds={"duckdb", "statsmodels"},
     pool="duckdb",
+    owners=OWNERS,
+    tags=study_tags("rq1"),
+    metadata=table_metadata("annotation_agreement"),
     description=(
-        "Cohen's kappa (95% CI, Landis & Koch strength) between the coders, each coder and the classifier, and the "
-        "coders' consensus and the classifier, from the coded sheets under ISSUE_ASSETS_HOME/annotation."
+        "RQ1's hand coding, how far the categories can be trusted: Cohen's kappa (95% CI, Landis & Koch strength) "
+        "between the coders, each coder and the classifier, and the coders' consensus and the classifier, from the "
+        "coded sheets under ISSUE_ASSETS_HOME/annotation."
     ),
 )
 def annotation_agreement(context: dg.AssetExecutionContext,
@@ -95,11 +102,14 @@ def annotation_agreement(context: dg.AssetExecutionContext,
     group_name="annotation",
     kinds={"scikitlearn"},
     pool="duckdb",
+    owners=OWNERS,
+    tags=study_tags("rq1"),
     description=(
-        "A classifier trained on this project's own coded issues (the coders' consensus; one coder's codes when "
-        "only one sheet is coded), compared by 5-fold cross-validation with the shipped classifier on the same "
-        "issues. It is written to ISSUE_ASSETS_HOME/models/project_classifier.npz, and then labels "
-        "labeled_issues, only when its cross-validated macro-F1 is higher; otherwise the shipped one stays."
+        "RQ1's categories from the project's own codes: a classifier trained on this project's own coded issues (the "
+        "coders' consensus; one coder's codes when only one sheet is coded), compared by 5-fold cross-validation with "
+        "the shipped classifier on the same issues. It is written to ISSUE_ASSETS_HOME/models/project_classifier.npz, "
+        "and then labels labeled_issues, only when its cross-validated macro-F1 is higher; otherwise the shipped one "
+        "stays."
     ),
 )
 def project_classifier(context: dg.AssetExecutionContext,

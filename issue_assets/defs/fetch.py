@@ -8,6 +8,7 @@ from pydantic import Field
 from issue_assets.defs.markdown import preview
 from issue_assets.defs.partitions import REPOS_PER_RUN, repository_partitions
 from issue_assets.defs.resources import GitHubResource
+from issue_assets.defs.tables import FETCHED_FRESHNESS, OWNERS, stored_metadata, table_metadata
 from issue_assets.github.errors import RUN_WIDE_ERRORS
 from issue_assets.mining import StoredFetch, fetch_repositories
 from issue_assets.warehouse import Warehouse
@@ -15,20 +16,24 @@ from issue_assets.warehouse import Warehouse
 
 def _fetched_spec(key: str, description: str) -> dg.AssetSpec:
     return dg.AssetSpec(key, deps=["ai_repositories"], partitions_def=repository_partitions, group_name="github",
-                        kinds={"github", "duckdb"}, skippable=True, description=description)
+                        kinds={"github", "duckdb"}, skippable=True, description=description, owners=OWNERS,
+                        metadata=table_metadata(key), freshness_policy=FETCHED_FRESHNESS)
 
 
 FETCH_SPECS = [
     _fetched_spec("repo_metadata", (
-        "One row per repository from GitHub: state (ok, renamed, not_found, gone, blocked), stars, forks, "
+        "The repositories' side of RQ2 and RQ3 (stars, contributors, labels defined): one row per repository from "
+        "GitHub: state (ok, renamed, not_found, gone, blocked), stars, forks, "
         "watchers, labels defined (and how many are not GitHub's defaults), contributors, dates. A renamed "
-        "repository is followed and its new name kept in `full_name`."
+        "repository is followed and its new name kept in `full_name`. Fresh within 26 hours once the "
+        "daily_refresh schedule is on."
     )),
     _fetched_spec("raw_issues", (
-        "Every issue of the repository as GitHub returns it (pull requests excluded), with the closer of "
-        "each closed issue from the repository's issue events. A refresh asks only for issues updated "
-        "since the partition's last successful fetch and merges them in; the cursor is stored in the same "
-        "transaction as the rows, and a write replaces exactly that repository's rows."
+        "The data of every question of the study: every issue of the repository as GitHub returns it (pull "
+        "requests excluded), with the closer of each closed issue from the repository's issue events. A refresh "
+        "asks only for issues updated since the partition's last successful fetch and merges them in; the cursor "
+        "(table `fetch_state`) is stored in the same transaction as the rows, and a write replaces exactly that "
+        "repository's rows. Fresh within 26 hours once the daily_refresh schedule is on."
     )),
 ]
 
@@ -75,10 +80,12 @@ def repository_fetch(context: dg.AssetExecutionContext, config: FetchConfig, git
     # Each partition's materialization carries its repository's own numbers; the run's totals go to its log.
     for stored in run.stored:
         own = {"state": stored.state, **stored.stats.as_metadata()}
-        if want_metadata:
-            context.add_asset_metadata(own, asset_key="repo_metadata", partition_key=stored.repo)
+        if want_metadata:  # the partition's one row
+            context.add_asset_metadata({**own, **stored_metadata(warehouse, "repo_metadata", 1)},
+                                       asset_key="repo_metadata", partition_key=stored.repo)
         if want_issues:
-            issues = {} if stored.issues is None else {"dagster/row_count": stored.issues, "open_issues": stored.open}
+            issues = {} if stored.issues is None else {**stored_metadata(warehouse, "raw_issues", stored.issues),
+                                                       "open_issues": stored.open}
             context.add_asset_metadata({**own, **issues, "issues_changed": stored.changed,
                                         "issues_deleted_or_transferred": stored.deleted},
                                        asset_key="raw_issues", partition_key=stored.repo)

@@ -5,6 +5,7 @@ import math
 import dagster as dg
 import pandas as pd
 
+from issue_assets.defs.tables import stored_metadata
 from issue_assets.warehouse import Warehouse
 
 
@@ -33,6 +34,7 @@ def preview(frame: pd.DataFrame, rows: int = 10, columns: list[str] | None = Non
 
 
 def stored_table(warehouse: Warehouse, name: str, frame: pd.DataFrame, **metadata) -> dg.MaterializeResult:
-    """Replace warehouse table ``name`` with ``frame``; the materialization carries its row count and ``metadata``."""
+    """Replace warehouse table ``name`` with ``frame``; the materialization carries its row count, its DuckDB
+    name and ``metadata``."""
     warehouse.replace_table(name, frame)
-    return dg.MaterializeResult(metadata={"dagster/row_count": len(frame), **metadata})
+    return dg.MaterializeResult(metadata={**stored_metadata(warehouse, name, len(frame)), **metadata})

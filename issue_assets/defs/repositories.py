@@ -8,6 +8,7 @@ from issue_assets.defs.automation import source_fingerprint
 from issue_assets.defs.markdown import preview
 from issue_assets.defs.partitions import repository_partitions
 from issue_assets.defs.resources import RepositorySourceResource
+from issue_assets.defs.tables import OWNERS, stored_metadata, table_metadata
 from issue_assets.warehouse import Warehouse
 
 
@@ -24,8 +25,11 @@ def register_repositories(instance: dg.DagsterInstance, repos: list[str]) -> lis
     group_name="sources",
     kinds={"duckdb", "python"},
     pool="duckdb",
+    owners=OWNERS,
+    metadata=table_metadata("repositories"),
     description=(
-        "The AI repositories to study, one row per GitHub repository (mono-repositories that hold "
+        "The population of every question of the study (the `repositories` table): the AI repositories to "
+        "study, one row per GitHub repository (mono-repositories that hold "
         "several papers' code appear once, with `papers` counting them). Read from the configured source: "
         "the demo list, a seed CSV, a Papers With Code links dump, or the study's repoDB.csv. Registers one "
         "`repositories` partition per repository. Repositories that left the list keep their rows and data "
@@ -50,7 +54,7 @@ def ai_repositories(context: dg.AssetExecutionContext, source: RepositorySourceR
         "source": f"{kind}: {path}",
         # What the repository-list sensor compares the list with (see source_fingerprint).
         "source_fingerprint": source_fingerprint(source),
-        "dagster/row_count": len(update.table),
+        **stored_metadata(warehouse, "repositories", len(update.table)),
         "listed": len(listed),
         "added": len(update.added),
         "partitions_registered": len(registered),

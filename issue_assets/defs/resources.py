@@ -2,26 +2,56 @@
 
 import enum
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from issue_assets import paths
 from issue_assets.emulator.generator import demo_snapshot
 from issue_assets.github.access import GitHubAccess
 from issue_assets.sources.repositories import RepositoryList, SourceError, read_source
-from issue_assets.warehouse import Warehouse
+from issue_assets.warehouse import Warehouse, open_connection
 
 
-class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse file; assets get the :class:`~issue_assets.warehouse.Warehouse` itself
-    (``warehouse: dg.ResourceParam[Warehouse]``). Connections are short-lived and wait for the file lock."""
+class WarehouseResource(DuckDBResource):
+    """The DuckDB warehouse: dagster-duckdb's ``DuckDBResource`` (``database``, ``connection_config``,
+    ``get_connection()``) with what the product needs on top: connections wait for another process's
+    lock (jittered backoff up to ``lock_timeout_seconds``), may be read-only, and are closed even when
+    the work inside fails. Assets get the :class:`~issue_assets.warehouse.Warehouse` itself
+    (``warehouse: dg.ResourceParam[Warehouse]``), which opens every connection through
+    :meth:`get_connection` and owns every query."""
 
-    path: str = Field(default="", description="DuckDB file; empty: $ISSUE_ASSETS_HOME/warehouse.duckdb")
-    lock_timeout_seconds: float = Field(default=900.0, description="how long to wait for another writer")
+    database: str = Field(default="", description="DuckDB file; empty: $ISSUE_ASSETS_HOME/warehouse.duckdb")
+    lock_timeout_seconds: float = Field(default=900.0, description="how long to wait for another process's lock "
+                                                                   "before failing")
+
+    def database_path(self) -> str:
+        return self.database or str(paths.warehouse_path())
+
+    @contextmanager
+    def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for one batch of statements, closed on exit (the library's signature, plus
+        ``read_only``). Unlike the library's (ten fixed retries on any I/O error, then a failure), it
+        waits for the lock as long as ``lock_timeout_seconds`` allows and fails at once on other errors.
+        It sets no ``custom_user_agent``: DuckDB refuses two configurations of one file in one process,
+        and the core opens the same file with none (``issue-assets`` between its runs)."""
+        conn = open_connection(self.database_path(), read_only=read_only, config=self.connection_config,
+                               lock_timeout=self.lock_timeout_seconds)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def warehouse(self) -> Warehouse:
+        """The Warehouse on this file, opening its connections here."""
+        return Warehouse(self.database_path(), lock_timeout=self.lock_timeout_seconds, connector=self.get_connection)
 
     def create_resource(self, context: dg.InitResourceContext) -> Warehouse:
-        return Warehouse(self.path or paths.warehouse_path(), lock_timeout=self.lock_timeout_seconds)
+        return self.warehouse()
 
 
 class GitHubResource(dg.ConfigurableResource):

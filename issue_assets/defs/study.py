@@ -11,18 +11,26 @@ from issue_assets.analysis import study
 from issue_assets.analysis.report import render_report
 from issue_assets.defs.automation import AFTER_UPSTREAM
 from issue_assets.defs.markdown import markdown_table, preview, stored_table
+from issue_assets.defs.tables import ANALYSIS_FRESHNESS, OWNERS, study_tags, table_metadata
 from issue_assets.warehouse import Warehouse
 
-STUDY = {"group_name": "study", "pool": "duckdb", "automation_condition": AFTER_UPSTREAM}
+STUDY = {"group_name": "study", "pool": "duckdb", "automation_condition": AFTER_UPSTREAM, "owners": OWNERS,
+         "freshness_policy": ANALYSIS_FRESHNESS}
+FRESH = " Fresh within 28 hours once the daily_refresh schedule is on."
+
+
+def _table(name: str, question: str) -> dict:
+    """The arguments of a study asset that writes warehouse table ``name`` for research question ``question``."""
+    return {**STUDY, "metadata": table_metadata(name), "tags": study_tags(question)}
 
 
 @dg.asset(
-    deps=["labeled_issues", "repo_metrics"], kinds={"duckdb", "pandas"}, **STUDY,
+    deps=["labeled_issues", "repo_metrics"], kinds={"duckdb", "pandas"}, **_table("study_summary", "rq2"),
     description=(
-        "RQ2 headline numbers (`metric, value, n, definition`): repositories and issues, open and closed shares, "
-        "self-closed share, ignored issues, resolution days (mean, median, quartiles), comments, label and "
-        "assignee use, custom labels, close rates over repositories. Each row defines itself and says over how "
-        "many rows it is computed."
+        "RQ2 (how issues are handled): the headline numbers (`metric, value, n, definition`): repositories and "
+        "issues, open and closed shares, self-closed share, ignored issues, resolution days (mean, median, "
+        "quartiles), comments, label and assignee use, custom labels, close rates over repositories. Each row defines "
+        "itself and says over how many rows it is computed." + FRESH
     ),
 )
 def study_summary(context: dg.AssetExecutionContext, warehouse: dg.ResourceParam[Warehouse]) -> dg.MaterializeResult:
@@ -35,11 +43,11 @@ def study_summary(context: dg.AssetExecutionContext, warehouse: dg.ResourceParam
 
 
 @dg.asset(
-    deps=["labeled_issues"], kinds={"duckdb", "pandas"}, **STUDY,
+    deps=["labeled_issues"], kinds={"duckdb", "pandas"}, **_table("category_distribution", "rq1"),
     description=(
-        "RQ1: per taxonomy category, its issues and share with a 95% Wilson interval, its close rate (Wilson "
-        "interval), the median resolution days of its closed issues and the Kaplan-Meier median time to close "
-        "(open issues censored)."
+        "RQ1 (what users ask): per taxonomy category, its issues and share with a 95% Wilson interval, its close rate "
+        "(Wilson interval), the median resolution days of its closed issues and the Kaplan-Meier median time to close "
+        "(open issues censored)." + FRESH
     ),
 )
 def category_distribution(context: dg.AssetExecutionContext,
@@ -51,11 +59,11 @@ def category_distribution(context: dg.AssetExecutionContext,
 
 
 @dg.asset(
-    deps=["labeled_issues"], kinds={"duckdb", "scipy"}, **STUDY,
+    deps=["labeled_issues"], kinds={"duckdb", "scipy"}, **_table("closure_tests", "rq3"),
     description=(
-        "RQ3: each issue feature in closed vs open issues (Wilcoxon rank-sum, Holm-adjusted p, Cliff's delta "
-        "with its magnitude, Cohen's d), and each common label (Fisher's exact test, odds ratio of closure with "
-        "its 95% CI)."
+        "RQ3 (what goes with closure): each issue feature in closed vs open issues (Wilcoxon rank-sum, Holm-adjusted "
+        "p, Cliff's delta with its magnitude, Cohen's d), and each common label (Fisher's exact test, odds ratio of "
+        "closure with its 95% CI)." + FRESH
     ),
 )
 def closure_tests(context: dg.AssetExecutionContext, warehouse: dg.ResourceParam[Warehouse]) -> dg.MaterializeResult:
@@ -66,10 +74,11 @@ def closure_tests(context: dg.AssetExecutionContext, warehouse: dg.ResourceParam
 
 
 @dg.asset(
-    deps=["repo_metrics"], kinds={"duckdb", "scipy"}, **STUDY,
+    deps=["repo_metrics"], kinds={"duckdb", "scipy"}, **_table("repo_correlations", "rq2"),
     description=(
-        "Spearman and Pearson correlations of repository stars, issues and contributors with mean resolution "
-        "days and close rate, over repositories with at least one closed issue (Holm-adjusted)."
+        "RQ2 (how issues are handled), by repository size: Spearman and Pearson correlations of repository stars, "
+        "issues and contributors with mean resolution days and close rate, over repositories with at least one closed "
+        "issue (Holm-adjusted)." + FRESH
     ),
 )
 def repo_correlations(context: dg.AssetExecutionContext,
@@ -80,10 +89,11 @@ def repo_correlations(context: dg.AssetExecutionContext,
 
 
 @dg.asset(
-    deps=["repo_metrics"], kinds={"duckdb", "scipy"}, **STUDY,
+    deps=["repo_metrics"], kinds={"duckdb", "scipy"}, **_table("owner_comparison", "rq2"),
     description=(
-        "Academia vs industry repositories: issues, stars, contributors, close, assignment and labeling rates, "
-        "mean resolution days; rank-sum test (Holm), Cliff's delta, Cohen's d."
+        "RQ2 (how issues are handled), by owner: academia vs industry repositories: issues, stars, contributors, "
+        "close, assignment and labeling rates, mean resolution days; rank-sum test (Holm), Cliff's delta, Cohen's d."
+        + FRESH
     ),
 )
 def owner_comparison(context: dg.AssetExecutionContext, warehouse: dg.ResourceParam[Warehouse]) -> dg.MaterializeResult:
@@ -98,9 +108,10 @@ def owner_comparison(context: dg.AssetExecutionContext, warehouse: dg.ResourcePa
           "owner_comparison", "repo_metrics", "labeled_issues"],
     kinds={"html", "matplotlib"}, **STUDY,
     description=(
-        "One self-contained HTML page under ISSUE_ASSETS_HOME/reports: every study table, with figures (category "
-        "shares with intervals, resolution times, Kaplan-Meier curves by category, odds-ratio forest plot, close "
-        "rates academia vs industry). The materialization shows the category figure and the headline table."
+        "RQ1 to RQ3 in one report: one self-contained HTML page under ISSUE_ASSETS_HOME/reports: every study table, "
+        "with figures (category shares with intervals, resolution times, Kaplan-Meier curves by category, odds-ratio "
+        "forest plot, close rates academia vs industry). The materialization shows the category figure and the "
+        "headline table." + FRESH
     ),
 )
 def study_report(context: dg.AssetExecutionContext, warehouse: dg.ResourceParam[Warehouse]) -> dg.MaterializeResult:
