@@ -298,12 +298,12 @@ def cmd_replicate(args: argparse.Namespace) -> int:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    """Label issues of a CSV (id,title,body) with the taxonomy."""
+    """Label issues of a CSV (id,title,body) with the taxonomy (and, with --features, every text feature)."""
     from issue_assets.analysis.classify_csv import classify_csv
 
     started = time.perf_counter()
     try:
-        counts = classify_csv(args.input, args.output, workers=args.workers)
+        counts = classify_csv(args.input, args.output, workers=args.workers, features=args.features)
     except ValueError as exc:
         print(f"issue-assets classify: {exc}", file=sys.stderr)
         return 1
@@ -342,6 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--in", dest="input", required=True, type=Path, help="CSV with columns id,title,body")
     classify.add_argument("--out", dest="output", required=True, type=Path, help="CSV id,category,confidence")
     classify.add_argument("--workers", type=int, default=None, help="processes (default: every available core)")
+    classify.add_argument("--features", action="store_true",
+                          help="add every text feature of labeled_issues (language, sentiment, code block, URL, "
+                               "lengths) after id,category,confidence")
     classify.set_defaults(func=cmd_classify)
 
     replicate = sub.add_parser("replicate", help="the study's tables from its replication package (CSV files)")
