@@ -80,7 +80,8 @@ def test_demo_materializes_the_graph_and_a_second_run_refreshes(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "12 repositories (2 without issues), 1200 issues" in result.stdout
     assert "Issue categories" in result.stdout and "Closure regression" in result.stdout
-    assert (tmp_path / "warehouse.duckdb").exists() and (tmp_path / "dagster.yaml").exists()
+    assert (tmp_path / "warehouse.duckdb").exists() and (tmp_path / "history").is_dir()
+    assert not (tmp_path / "dagster.yaml").exists()  # the instance reads the repository's one dagster.yaml
     # Progress goes to stderr, as plain lines when it is not a terminal; the client's page lines stay
     # in the Dagster run logs.
     assert "fetch: 12 repositories\n" in result.stderr and "fetch: 12/12 repositories (100%), done" in result.stderr
