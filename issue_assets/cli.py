@@ -67,6 +67,11 @@ def add_fault_options(parser: argparse.ArgumentParser) -> None:
                        help="serve a repository under a new name; the old one answers 301")
     group.add_argument("--repo-status", action="append", default=[], metavar="OWNER/NAME=CODE",
                        help="404 deleted, 451 blocked, 410 issues disabled")
+    group.add_argument("--graphql-rate-limit", type=int, help="GraphQL points per window and token (default: "
+                                                                 "--rate-limit)")
+    group.add_argument("--graphql-max-nodes", type=int, help="answer 502 to GraphQL queries that may return more "
+                                                             "nodes (GitHub's time-out on heavy queries)")
+    group.add_argument("--graphql-max-seconds", type=float, help="answer 502 to GraphQL queries that ran longer")
     group.add_argument("--seed", type=int, default=0, help="seed of the random faults")
 
 
@@ -76,15 +81,18 @@ def faults_from(args: argparse.Namespace) -> Faults:
         latency_ms=args.latency_ms, truncate_rate=args.truncate_rate, drop_rate=args.drop_rate,
         max_page=args.max_page, renames=_repo_pairs(args.rename, "--rename"),
         repo_status=_repo_status(args.repo_status), seed=args.seed,
+        graphql_max_nodes=getattr(args, "graphql_max_nodes", None),
+        graphql_max_seconds=getattr(args, "graphql_max_seconds", None),
     )
 
 
 def cmd_emulator(args: argparse.Namespace) -> int:
     state = EmulatorState.from_directory(args.snapshot, faults_from(args))
     emulator = GitHubEmulator(state, port=args.port, rate_limit=args.rate_limit, rate_window=args.rate_window,
-                              tokens=args.tokens.split(",") if args.tokens else None)
+                              tokens=args.tokens.split(",") if args.tokens else None,
+                              graphql_rate_limit=args.graphql_rate_limit)
     print(f"GitHub emulator serving {len(state.repos)} repositories from {args.snapshot} at {emulator.url} "
-          f"(also {emulator.url}/api/v3). Ctrl-C stops it.", flush=True)
+          f"(also {emulator.url}/api/v3, GraphQL at {emulator.url}/graphql). Ctrl-C stops it.", flush=True)
     try:
         emulator.serve_forever()
     except KeyboardInterrupt:
@@ -290,12 +298,12 @@ def cmd_replicate(args: argparse.Namespace) -> int:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    """Label issues of a CSV (id,title,body) with the taxonomy."""
+    """Label issues of a CSV (id,title,body) with the taxonomy (and, with --features, every text feature)."""
     from issue_assets.analysis.classify_csv import classify_csv
 
     started = time.perf_counter()
     try:
-        counts = classify_csv(args.input, args.output, workers=args.workers)
+        counts = classify_csv(args.input, args.output, workers=args.workers, features=args.features)
     except ValueError as exc:
         print(f"issue-assets classify: {exc}", file=sys.stderr)
         return 1
@@ -334,6 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--in", dest="input", required=True, type=Path, help="CSV with columns id,title,body")
     classify.add_argument("--out", dest="output", required=True, type=Path, help="CSV id,category,confidence")
     classify.add_argument("--workers", type=int, default=None, help="processes (default: every available core)")
+    classify.add_argument("--features", action="store_true",
+                          help="add every text feature of labeled_issues (language, sentiment, code block, URL, "
+                               "lengths) after id,category,confidence")
     classify.set_defaults(func=cmd_classify)
 
     replicate = sub.add_parser("replicate", help="the study's tables from its replication package (CSV files)")

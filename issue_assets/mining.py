@@ -1,6 +1,10 @@
 """Fetch repositories with the GitHub client and store them: the core of the
 ``repo_metadata[repo]`` and ``raw_issues[repo]`` partitions.
 
+Two paths give the same rows: REST (:func:`fetch_repository`, one repository per thread) and GraphQL
+(:func:`fetch_repositories_graphql`: repositories probed and their issues walked many per query, REST kept
+for the contributor count and for repositories GraphQL cannot resolve). ``GitHubAccess.api`` chooses.
+
 A fetch starts from the repository's stored :data:`fetch_state` (the issue cursor and the
 newest issue-event id read), asks GitHub only for what changed since, and
 :func:`store_fetch` merges it into that repository's rows in one transaction together with the
@@ -24,8 +28,16 @@ import pandas as pd
 from issue_assets.github.access import GitHubAccess
 from issue_assets.github.client import GitHubClient, RequestStats
 from issue_assets.github.errors import RUN_WIDE_ERRORS, GitHubError, RetriesExhausted
+from issue_assets.github.graphql import (
+    PROBE_BATCH,
+    IssueWalk,
+    RepositoryProbe,
+    fetch_labels,
+    probe_repositories,
+    walk_issues,
+)
 from issue_assets.github.labels import DEFAULT_LABELS
-from issue_assets.github.times import parse_timestamp, utc_now
+from issue_assets.github.times import normalize_timestamp, parse_timestamp, utc_now
 from issue_assets.progress import Progress, report
 from issue_assets.warehouse import SCHEMAS, Warehouse, conform, replace_rows, repository_rows
 
@@ -327,10 +339,11 @@ class FetchRun:
 
     stored: list[StoredFetch]  # sorted by repository
     failed: dict[str, str]
+    shared: RequestStats = field(default_factory=RequestStats)  # GraphQL queries, each serving several
 
     @property
     def stats(self) -> RequestStats:
-        return RequestStats.total(s.stats for s in self.stored)
+        return RequestStats.total([*(s.stats for s in self.stored), self.shared])
 
 
 def fetch_repositories(access: GitHubAccess, warehouse: Warehouse, repos: Sequence[str], *, metadata: bool = True,
@@ -341,7 +354,15 @@ def fetch_repositories(access: GitHubAccess, warehouse: Warehouse, repos: Sequen
     the others are stored and will not be fetched again from scratch. An error that concerns every
     repository (``RUN_WIDE_ERRORS``: a refused token, a spent rate limit, an API that does not answer)
     stops the run and is raised once. ``log`` gets a line per repository, with the run's progress and
-    the rate limit left."""
+    the rate limit left. With ``access.api == "graphql"`` the repositories are fetched in batched
+    GraphQL queries (:func:`fetch_repositories_graphql`)."""
+    if access.api == "graphql":
+        try:
+            return fetch_repositories_graphql(access, warehouse, repos, metadata=metadata, issues=issues,
+                                              full_refresh=full_refresh, log=log)
+        except BaseException:
+            access.stop()  # as below: interrupted or run-wide, the clients still running stop
+            raise
     log = log or logging.getLogger(__name__)
     repos = list(repos)
     with warehouse.connect(read_only=True) as conn:
@@ -390,3 +411,259 @@ def fetch_repositories(access: GitHubAccess, warehouse: Warehouse, repos: Sequen
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return FetchRun(sorted(stored, key=lambda s: s.repo), failed)
+
+
+# ---------------------------------------------------------------------------------------------- GraphQL
+
+
+def _stored_list(value: Any) -> list | None:
+    if value is None or (not hasattr(value, "__len__") and pd.isna(value)):
+        return None
+    return list(value)
+
+
+def _stored_value(value: Any) -> Any:
+    return None if value is None or (not isinstance(value, list | tuple) and pd.isna(value)) else value
+
+
+@dataclass
+class _Plan:
+    """What the GraphQL path does for one repository after the probe."""
+
+    repo: str
+    probe: RepositoryProbe
+    previous: FetchState
+    live: set[int]
+    fetch: RepositoryFetch
+    labels: list[dict] | None = None
+    contributors: Any = None  # an int, None, or the future of a REST count
+    walk: IssueWalk | None = None
+    complete: bool = False
+
+
+def fetch_repositories_graphql(access: GitHubAccess, warehouse: Warehouse, repos: Sequence[str], *,
+                               metadata: bool = True, issues: bool = True, full_refresh: bool = False,
+                               log: logging.Logger | logging.LoggerAdapter | None = None) -> FetchRun:
+    """:func:`fetch_repositories` through GraphQL, with the same rows and the same store-as-you-go semantics
+    (each repository's rows and cursor in one transaction, written as soon as its issues are all in).
+
+    1. A probe query per 100 repositories: metadata, counts, the labels defined (first fetch) and, on a
+       refresh, the update time of each one's most recently updated issue.
+    2. A repository whose newest update is not past its cursor and whose issue count did not change is
+       unchanged: no issue query. The contributor count (REST; GraphQL has none) is asked again only when
+       ``pushedAt`` moved, the labels only when their count did.
+    3. The others' issues are walked many repositories per query (``github.graphql.walk_issues``); a
+       refresh whose walk leaves the count unexplained (an issue deleted or transferred) lists the
+       repository whole, which marks the missing issues.
+    4. Repositories GraphQL cannot resolve (renamed, deleted, blocked) or whose issues are disabled go
+       through the REST path, which reports their state as before.
+    """
+    log = log or logging.getLogger(__name__)
+    repos = list(repos)
+    previous_rows = {row["repo"]: row for row in warehouse.previous_fetches(repos).to_dict("records")}
+    fetched_at = utc_now()
+    client = access.graphql_client()
+    stored: list[StoredFetch] = []
+    failed: dict[str, str] = {}
+    progress = Progress("fetch", len(repos), "repositories")
+
+    def previous_state(repo: str) -> FetchState:
+        row = previous_rows.get(repo) or {}
+        return FetchState() if full_refresh or not row.get("fetched") else FetchState.from_row(
+            {k: _stored_value(row.get(k)) for k in ("issues_cursor", "newest_event_id", "closers_complete",
+                                                     "pull_requests")})
+
+    def fail(repo: str, message: str) -> None:
+        failed[repo] = message
+        progress.advance()
+        log.error("%s (%s): %s", repo, progress.describe(), message)
+        report("fetch", detail=f"{repo} failed")
+
+    def store(fetches: list[RepositoryFetch]) -> None:
+        if not fetches:
+            return
+        with warehouse.transaction() as conn:
+            batch = [store_fetch(conn, fetch) for fetch in fetches]
+        for fetch, written in zip(fetches, batch, strict=True):
+            stored.append(written)
+            if not fetch.available:
+                log.warning("%s is %s (HTTP %s): kept its stored issues", fetch.repo, fetch.state,
+                            fetch.metadata and fetch.metadata.get("http_status"))
+            progress.advance()
+            log.info("%s: %s issues, %s changed, %d REST requests; run: %s; rate limit %s", fetch.repo,
+                     written.issues, written.changed, fetch.stats.requests, progress.describe(),
+                     access.pool.describe(time.time()))
+            report("fetch", detail=f"{fetch.repo}: {written.issues} issues")
+
+    def rest_fetch(repo: str) -> RepositoryFetch:
+        rest = access.client()
+        try:
+            return fetch_repository(rest, repo, previous_state(repo), metadata=metadata, issues=issues,
+                                    full_refresh=full_refresh)
+        finally:
+            rest.session.close()
+
+    def count_contributors(name: str) -> tuple[int | None, RequestStats]:
+        rest = access.client()
+        try:
+            return rest.count_contributors(name), rest.stats
+        finally:
+            rest.session.close()
+
+    # 1. The probe, 100 repositories a query.
+    probes: dict[str, RepositoryProbe] = {}
+    need_labels = [r for r in repos if metadata and (full_refresh or _stored_list(
+        (previous_rows.get(r) or {}).get("labels")) is None)]
+    refreshing = [r for r in repos if issues and previous_state(r).issues_cursor is not None]
+    for start in range(0, len(repos), PROBE_BATCH):
+        batch = repos[start:start + PROBE_BATCH]
+        try:
+            probes.update(probe_repositories(client, batch, labels=need_labels, newest=refreshing))
+        except RUN_WIDE_ERRORS:
+            raise  # reported once by the caller, not once per repository
+        except GitHubError as exc:
+            for repo in batch:
+                fail(repo, f"{type(exc).__name__}: {exc}")
+
+    with ThreadPoolExecutor(max_workers=max(1, access.parallel)) as pool:
+        rest_fetches: dict[str, Any] = {}
+        plans: dict[str, _Plan] = {}
+        for repo in repos:
+            probe = probes.get(repo)
+            if probe is None:
+                continue
+            if probe.error or probe.renamed or probe.repo.get("has_issues") is False:
+                if probe.error:
+                    log.info("%s: GraphQL says %s; asking REST for its state", repo, probe.error)
+                rest_fetches[repo] = pool.submit(rest_fetch, repo)
+                continue
+            row = previous_rows.get(repo) or {}
+            plan = _Plan(repo, probe, previous_state(repo), set(_stored_list(row.get("live_numbers")) or []),
+                         RepositoryFetch(repo, "ok", fetched_at, complete=False))
+            if metadata:
+                stored_labels = _stored_list(row.get("labels"))
+                plan.labels = probe.labels if probe.labels is not None else (
+                    [{"name": n} for n in stored_labels] if stored_labels is not None
+                    and len(stored_labels) == probe.label_count else None)
+                pushed = _timestamp(probe.repo.get("pushed_at"))
+                known = _stored_value(row.get("contributors"))
+                same_push = row.get("metadata_state") in ("ok", "renamed") and _stored_value(row.get("pushed_at")) \
+                    is not None and pd.Timestamp(row["pushed_at"]).to_pydatetime() == pushed
+                plan.contributors = int(known) if known is not None and same_push and not full_refresh else \
+                    pool.submit(count_contributors, probe.repo["full_name"])
+            if issues:
+                _plan_walk(plan, full_refresh)
+            plans[repo] = plan
+
+        # Labels whose count changed since the last fetch (a refresh).
+        relabel = [p.repo for p in plans.values() if metadata and p.labels is None]
+        if relabel:
+            try:
+                fresh = fetch_labels(client, relabel)
+            except RUN_WIDE_ERRORS:
+                raise  # reported once by the caller, not once per repository
+            except GitHubError as exc:
+                fresh = {}
+                for repo in relabel:
+                    fail(repo, f"{type(exc).__name__}: {exc}")
+                    plans.pop(repo)
+            for repo, labels in fresh.items():
+                if repo in plans:
+                    plans[repo].labels = labels
+
+        def finish(plan: _Plan) -> RepositoryFetch | None:
+            """The plan's fetch, once its contributor count is in; None when that failed."""
+            fetch = plan.fetch
+            if metadata:
+                contributors = plan.contributors
+                if hasattr(contributors, "result"):
+                    try:
+                        contributors, rest_stats = contributors.result()
+                    except RUN_WIDE_ERRORS:
+                        raise  # reported once by the caller, not once per repository
+                    except GitHubError as exc:
+                        fail(plan.repo, f"{type(exc).__name__}: {exc}")
+                        return None
+                    fetch.stats = RequestStats.total([fetch.stats, rest_stats])
+                fetch.metadata = metadata_row(plan.repo, "ok", 200, "", plan.probe.repo, plan.labels, contributors,
+                                              fetched_at)
+            if issues:
+                walk = plan.walk
+                found = walk.issues if walk is not None else {}
+                fetch.changed_issues = pd.DataFrame(
+                    [issue_row(plan.repo, found[n], fetched_at) for n in sorted(found)], columns=ISSUE_COLUMNS)
+                fetch.closers = dict(walk.closers) if walk is not None else {}
+                fetch.complete = plan.complete
+                cursors = [c for c in (plan.previous.issues_cursor, walk.newest if walk else None) if c]
+                fetch.new_state = FetchState(
+                    issues_cursor=max(cursors) if cursors else None,
+                    newest_event_id=plan.previous.newest_event_id,
+                    closers_complete=True if plan.previous.closers_complete is None else
+                    plan.previous.closers_complete,
+                    pull_requests=plan.probe.pull_requests if plan.complete else None,
+                )
+            return fetch
+
+        # 2. Repositories with nothing to walk are stored at once.
+        store([f for f in (finish(p) for p in plans.values() if p.walk is None) if f is not None])
+
+        # 3. The walks; a refresh whose count does not add up lists the repository whole.
+        relist: list[_Plan] = []
+        by_walk = {id(p.walk): p for p in plans.values() if p.walk is not None}
+
+        def walked(walks: list[IssueWalk]) -> None:
+            ready = []
+            for walk in walks:
+                plan = by_walk[id(walk)]
+                if walk.failed:
+                    fail(plan.repo, walk.failed)
+                elif walk.error:
+                    log.info("%s: GraphQL says %s; asking REST for its state", plan.repo, walk.error)
+                    rest_fetches[plan.repo] = pool.submit(rest_fetch, plan.repo)
+                elif not plan.complete and len(plan.live | set(walk.issues)) != plan.probe.issues:
+                    relist.append(plan)
+                else:
+                    fetch = finish(plan)
+                    if fetch is not None:
+                        ready.append(fetch)
+            store(ready)
+
+        walk_issues(client, [p.walk for p in plans.values() if p.walk is not None], walked)
+        if relist:
+            for plan in relist:
+                known = len(plan.live | set(plan.walk.issues))
+                log.info("%s: %d issues on GitHub, %d known after the refresh: listing it whole to find the "
+                         "deleted or transferred ones", plan.repo, plan.probe.issues, known)
+                plan.walk, plan.complete = IssueWalk(plan.probe.repo["full_name"], None, plan.probe.issues), True
+                by_walk[id(plan.walk)] = plan
+            walk_issues(client, [p.walk for p in relist], walked)
+
+        # 4. The REST fallbacks.
+        for repo in sorted(rest_fetches):
+            try:
+                fetch = rest_fetches[repo].result()
+            except RUN_WIDE_ERRORS:
+                raise  # reported once by the caller, not once per repository
+            except GitHubError as exc:
+                fail(repo, f"{type(exc).__name__}: {exc}")
+                continue
+            store([fetch])
+    client.session.close()
+    return FetchRun(sorted(stored, key=lambda s: s.repo), failed, client.stats.copy())
+
+
+def _plan_walk(plan: _Plan, full_refresh: bool) -> None:
+    """Which issues of the repository to ask for: all (first fetch, full refresh), those updated since the
+    cursor (it changed), or none."""
+    probe, previous = plan.probe, plan.previous
+    name = probe.repo["full_name"]
+    if full_refresh or previous.issues_cursor is None:
+        plan.complete = True
+        if probe.issues or plan.live:
+            plan.walk = IssueWalk(name, None, probe.issues)
+        return
+    newest = normalize_timestamp(probe.newest_update) if probe.newest_update else None
+    if (newest is not None and newest > previous.issues_cursor) or probe.issues != len(plan.live):
+        new = max(0, probe.issues - len(plan.live))
+        # How many changed is unknown: the new ones and a few updated; a longer walk asks for full pages.
+        plan.walk = IssueWalk(name, previous.issues_cursor, new + 2)

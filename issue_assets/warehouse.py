@@ -293,6 +293,20 @@ class Warehouse:
                 FROM labeled_issues l JOIN ({_listed_issues_sql(["repo", "number", "title", "body", "html_url"])}) r
                 USING (repo, number) ORDER BY l.repo, l.number""").df()
 
+    def previous_fetches(self, repos: Sequence[str]) -> pd.DataFrame:
+        """What the GraphQL path compares a refresh with, per repository of ``repos``: its cursor row
+        (fetch_state), its stored metadata (pushed_at, contributors, labels) and its live issue numbers."""
+        with self.connect() as conn:
+            return conn.execute("""
+                SELECT w.repo, f.issues_cursor, f.newest_event_id, f.closers_complete, f.pull_requests,
+                       m.pushed_at, m.contributors, m.labels, m.state AS metadata_state,
+                       (SELECT list(i.number ORDER BY i.number) FROM raw_issues i
+                        WHERE i.repo = w.repo AND i.deleted_at IS NULL) AS live_numbers,
+                       (SELECT count(*) FROM fetch_state s WHERE s.repo = w.repo) > 0 AS fetched
+                FROM (SELECT unnest(?) AS repo) w
+                LEFT JOIN fetch_state f USING (repo) LEFT JOIN repo_metadata m USING (repo)
+                ORDER BY w.repo""", [list(repos)]).df()
+
     def contributors(self) -> pd.Series:
         """Contributors per repository (``repo_metadata``), indexed by repo."""
         with self.connect(read_only=True) as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -79,12 +80,14 @@ def test_demo_materializes_the_graph_and_a_second_run_refreshes(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "12 repositories (2 without issues), 1200 issues" in result.stdout
     assert "Issue categories" in result.stdout and "Closure regression" in result.stdout
-    assert (tmp_path / "warehouse.duckdb").exists() and (tmp_path / "dagster.yaml").exists()
+    assert (tmp_path / "warehouse.duckdb").exists() and (tmp_path / "history").is_dir()
+    assert not (tmp_path / "dagster.yaml").exists()  # the instance reads the repository's one dagster.yaml
     # Progress goes to stderr, as plain lines when it is not a terminal; the client's page lines stay
     # in the Dagster run logs.
     assert "fetch: 12 repositories\n" in result.stderr and "fetch: 12/12 repositories (100%), done" in result.stderr
     assert "analyze: 13/13 steps (100%), done; " in result.stderr and "\r" not in result.stderr
     assert "issues page" not in result.stderr
+    assert "Warning" not in result.stderr  # no Beta- or SupersessionWarning noise on every command
     again = subprocess.run([str(exe), "demo"], capture_output=True, text=True, timeout=600, env=env)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "1200 issues" in again.stdout
@@ -131,24 +134,63 @@ def test_classify_streams_in_chunks_and_accepts_a_missing_body(tmp_path):
     assert list(out["id"]) == list(range(7)) and counts.sum() == 7 and counts["environment"] == 7
 
 
-def test_classify_reports_bad_input_and_leaves_no_partial_output(tmp_path, capsys):
+def test_classify_features_gives_every_text_feature_of_labeled_issues_in_order(tmp_path, capsys):
+    from issue_assets.analysis.classify_csv import FEATURE_OUTPUT, classify_csv
+    from issue_assets.analysis.features import text_features
+
+    issues = pd.DataFrame({
+        "id": ["b1", "b2", "b3", "b4", "b5"],
+        "title": ["Thanks, this works great!", "训练时出现错误，无法加载模型", "Where is the config file?",
+                  "Error when running train.py", "RuntimeError: CUDA out of memory"],
+        "body": ["See https://example.com for details", "", "```\nimport torch\n```",
+                 "I get an error when running train.py\nwith the default settings.", "```\nTraceback\n```\nWhy?"],
+    })
+    source = tmp_path / "issues.csv"
+    issues.to_csv(source, index=False)
+    # Three chunks, in one process: the order must survive the chunking.
+    classify_csv(source, tmp_path / "features.csv", chunk_rows=2, workers=1, features=True)
+    out = pd.read_csv(tmp_path / "features.csv", dtype=str, keep_default_na=False)
+    assert list(out.columns) == ["id", "category", "confidence", *FEATURE_OUTPUT]
+    assert list(out["id"]) == list(issues["id"])
+    assert {"title_language", "english_title", "sentiment_title", "sentiment_body", "has_code_block", "has_url",
+            "title_length", "body_length"} <= set(FEATURE_OUTPUT)
+    assert list(out["title_language"]) == ["en", "zh", "en", "en", "en"]
+    assert list(out["english_title"]) == ["True", "False", "True", "True", "True"]
+    assert list(out["has_url"]) == ["True", "False", "False", "False", "False"]
+    assert list(out["has_code_block"]) == ["False", "False", "True", "False", "True"]
+    assert list(out["body_length"]) == [str(len(b)) for b in issues["body"]]
+    assert out.loc[1, "body_lines"] == "0"
+    # An empty body and a code-only body have no words: neutral, as in labeled_issues.
+    assert float(out.loc[1, "sentiment_body"]) == 0.0 and float(out.loc[2, "sentiment_body"]) == 0.0
+    # The same values as the function the assets call, written the same way.
+    expected = text_features(issues["title"], issues["body"], workers=1)[["category", "confidence", *FEATURE_OUTPUT]]
+    pd.testing.assert_frame_equal(out.drop(columns="id"), pd.read_csv(io.StringIO(expected.to_csv(index=False)),
+                                                                      dtype=str, keep_default_na=False))
+    assert main(["classify", "--features", "--in", str(source), "--out", str(tmp_path / "cli.csv")]) == 0
+    assert pd.read_csv(tmp_path / "cli.csv").shape == (5, 3 + len(FEATURE_OUTPUT))
+    assert "5 issues" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flags", [[], ["--features"]])
+def test_classify_reports_bad_input_and_leaves_no_partial_output(tmp_path, capsys, flags):
     missing = tmp_path / "missing_title.csv"
     missing.write_text("id,body\n1,hello\n")
-    assert main(["classify", "--in", str(missing), "--out", str(tmp_path / "o.csv")]) == 1
+    assert main(["classify", *flags, "--in", str(missing), "--out", str(tmp_path / "o.csv")]) == 1
     assert "missing column(s) title" in capsys.readouterr().err and not (tmp_path / "o.csv").exists()
     latin = tmp_path / "latin.csv"
     latin.write_bytes("id,title,body\n1,caf\xe9,x\n".encode("latin-1"))
-    assert main(["classify", "--in", str(latin), "--out", str(tmp_path / "o.csv")]) == 1
+    assert main(["classify", *flags, "--in", str(latin), "--out", str(tmp_path / "o.csv")]) == 1
     assert "UTF-8" in capsys.readouterr().err and not (tmp_path / "o.csv").exists()
     (tmp_path / "empty.csv").write_text("")
-    assert main(["classify", "--in", str(tmp_path / "empty.csv"), "--out", str(tmp_path / "o.csv")]) == 1
+    assert main(["classify", *flags, "--in", str(tmp_path / "empty.csv"), "--out", str(tmp_path / "o.csv")]) == 1
     assert "empty file" in capsys.readouterr().err
-    assert main(["classify", "--in", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o.csv")]) == 1
+    assert main(["classify", *flags, "--in", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o.csv")]) == 1
 
 
 def _run_env(monkeypatch, tmp_path, api_url: str, repos: Path, token: str | None = None) -> None:
-    monkeypatch.setenv("ISSUE_ASSETS_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    # Set, not deleted: `run` sets DAGSTER_HOME itself, and a set variable is restored after the test.
+    for key in ("ISSUE_ASSETS_HOME", "DAGSTER_HOME"):
+        monkeypatch.setenv(key, str(tmp_path / "home"))
     monkeypatch.setenv("GITHUB_API_URL", api_url)
     monkeypatch.setenv("ISSUE_ASSETS_SOURCE", "seed_csv")
     monkeypatch.setenv("ISSUE_ASSETS_REPOS", str(repos))

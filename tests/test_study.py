@@ -214,3 +214,15 @@ def test_one_repository_still_gives_every_table():
     assert "one repository" in models["note"].iloc[0]
     assert study.repo_correlations(metrics)["n"].eq(1).all()
     assert len(study.category_distribution(labeled)) == len(CATEGORIES)
+
+
+def test_report_cells_are_rounded_to_the_digits_that_carry_meaning():
+    from issue_assets.analysis.report import format_value
+
+    assert format_value("issues", 24953) == "24,953" and format_value("n", 24953.0) == "24,953"
+    assert format_value("p_holm", 0.00004) == "< 0.001" and format_value("p_value", 0.04567) == "0.046"
+    assert format_value("close_rate", 1.0) == "1.00" and format_value("share_ci_low", 0.23181) == "0.23"
+    assert format_value("cliffs_delta", 0.0, counts=False) == "0.00" and format_value("cliffs_delta", -0.001) == "0.00"
+    assert format_value("odds_ratio", 56.83) == "56.8" and format_value("stars", 5986.4) == "5,986"
+    assert format_value("odds_ratio", float("inf")) == "∞" and format_value("x", float("nan")) == ""
+    assert format_value("uses_labels", True) == "yes" and format_value("repo", "o/a") == "o/a"

@@ -231,7 +231,9 @@ def test_a_table_assets_overview_shows_its_columns_with_their_meaning(page):
 
 def test_the_reports_table_and_figure_are_visible(page):
     page.goto("/assets/study_report")
-    expect(page.get_by_text("/reports/study_report.html")).to_be_visible()
+    # The path, and the link that opens the report from the asset's page.
+    expect(page.get_by_text("/reports/study_report.html")).to_have_count(2)
+    expect(page.get_by_role("link", name="file://", exact=False)).to_be_visible()
     page.get_by_text("[Show Markdown]").click()
     dialog = page.get_by_role("dialog")
     figure = dialog.locator('img[src^="data:image/png;base64,"]').first

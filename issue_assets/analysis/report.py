@@ -145,9 +145,10 @@ def _is_fraction(column: str) -> bool:
     return "rate" in column or "share" in column
 
 
-def format_value(column: str, value: object) -> str:
+def format_value(column: str, value: object, counts: bool = True) -> str:
     """A cell as a researcher would print it: counts with thousands separators, p-values to three decimals
-    (``< 0.001`` below), other numbers to the two or three digits that carry their meaning."""
+    (``< 0.001`` below), other numbers to the two or three digits that carry their meaning. ``counts``:
+    whole numbers of the column are counts (False for a statistic that happens to be 0 or 1 here)."""
     if value is None or (isinstance(value, float | np.floating) and np.isnan(value)) or value is pd.NA:
         return ""
     if isinstance(value, bool | np.bool_):
@@ -163,7 +164,7 @@ def format_value(column: str, value: object) -> str:
         magnitude = abs(value)
         if _is_fraction(column):
             return f"{value:.2f}"
-        if value.is_integer() and magnitude < 1e15:
+        if counts and value.is_integer() and magnitude < 1e15:
             return f"{value:,.0f}"
         if magnitude >= 100:
             return f"{value:,.0f}"
@@ -196,7 +197,11 @@ def _table(frame: pd.DataFrame, columns: list[str] | None = None, rows: int | No
         numeric = {c: pd.api.types.is_numeric_dtype(shown[c]) and not pd.api.types.is_bool_dtype(shown[c])
                    for c in shown.columns}
         head = "".join(f"<th class='{'num' if numeric[c] else 'text'}'>{html.escape(c)}</th>" for c in shown.columns)
-        lines = ["".join(f"<td class='{'num' if numeric[c] else 'text'}'>{html.escape(format_value(c, v))}</td>"
+        # A float column is a count column when every value in it is whole (medians of counts, for instance).
+        counts = {c: not pd.api.types.is_float_dtype(shown[c]) or bool((shown[c].dropna() % 1 == 0).all())
+                  for c in shown.columns if numeric[c]}
+        lines = ["".join(f"<td class='{'num' if numeric[c] else 'text'}'>"
+                         f"{html.escape(format_value(c, v, counts.get(c, True)))}</td>"
                          for c, v in zip(shown.columns, row, strict=True))
                  for row in shown.itertuples(index=False, name=None)]
         body = ("<div class='table-box'><table class='table'><thead><tr>" + head + "</tr></thead><tbody>"

@@ -56,7 +56,8 @@ def _summary(stored: list[StoredFetch]) -> pd.DataFrame:
     can_subset=True,
     pool="github_api",
     backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=REPOS_PER_RUN),
-    description="Fetch repositories from the GitHub REST API (several at once) and store them one by one.",
+    description="Fetch repositories from GitHub (GraphQL, several per query, or REST, several at once) and store "
+                "them one by one.",
 )
 def repository_fetch(context: dg.AssetExecutionContext, config: FetchConfig, github: GitHubResource,
                      warehouse: dg.ResourceParam[Warehouse]):

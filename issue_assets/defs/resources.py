@@ -55,18 +55,22 @@ class WarehouseResource(DuckDBResource):
 
 
 class GitHubResource(dg.ConfigurableResource):
-    """GitHub REST API access. Empty fields fall back to GITHUB_API_URL and GITHUB_TOKEN, read
+    """GitHub API access. Empty fields fall back to GITHUB_API_URL, GITHUB_TOKEN and ISSUE_ASSETS_API, read
     when a run starts, so the same code serves github.com, GitHub Enterprise and the emulator."""
 
     api_url: str = Field(default="", description="empty: $GITHUB_API_URL or https://api.github.com")
     etag_cache: str = Field(default="", description="SQLite ETag cache; empty: $ISSUE_ASSETS_HOME/etags.sqlite")
     parallel_repositories: int = Field(default=4, description="repositories fetched at once within a run")
     max_wait_seconds: float = Field(default=3900.0, description="longest wait for a rate-limit reset")
+    api: str = Field(default="", description="auto | graphql | rest; empty: $ISSUE_ASSETS_API or auto (GraphQL "
+                                             "when a token is set, REST otherwise)")
 
     def access(self) -> GitHubAccess:
         """The run's one handle on GitHub: a client per thread, one token budget and ETag cache for all
         (close it when the run is done)."""
         overrides = {"GITHUB_API_URL": self.api_url} if self.api_url else {}
+        if self.api:
+            overrides["ISSUE_ASSETS_API"] = self.api
         return GitHubAccess.from_env(self.etag_cache or paths.etag_cache_path(), {**os.environ, **overrides},
                                      parallel=self.parallel_repositories, max_wait_seconds=self.max_wait_seconds)
 

@@ -10,7 +10,11 @@ The shape (per repository, then per issue), with the study's figures it aims at:
 * about 40 % of closed issues closed by their reporter, the rest by a maintainer;
 * labels used on few repositories and assignees on fewer; open issues without comment, label or
   assignee ("ignored");
-* titles and bodies of all 13 taxonomy categories, a few percent not in English.
+* titles and bodies of all 13 taxonomy categories, a few percent not in English;
+* issue events beyond those the closer walk needs (:func:`_activity_events`): mentions with the
+  subscriptions they bring, commit references, title renames, labels added and removed again, milestones
+  set and cleared, and for pull requests review requests, force pushes and deleted head branches, so
+  that reading a repository's events list costs what it costs on GitHub.
 
 The true category of every issue is written to ``truth.csv`` (not part of GitHub's data) so that
 classifiers can be checked against synthetic data too.
@@ -171,8 +175,10 @@ def generate_snapshot(out: str | Path, repos: int, issues: int, seed: int, now: 
         items.sort(key=lambda i: i.created)
         for number, item in enumerate(items, start=1):
             item.number = number
+        # Its own stream, so the extra events leave every other generated value as it was.
+        events_rng = random.Random(f"{seed}:{index}:{full_name}:events")
         snapshot = _build_repo(repo_rng, full_name, owner_kind, created, mined, items, labels, maintainers,
-                               next_issue_id, n_issues)
+                               next_issue_id, n_issues, events_rng)
         next_issue_id += len(items) + 1
         write_repo(out, snapshot)
         for item in items:
@@ -223,9 +229,65 @@ _PAPER_TOPICS = ("Learning Representations at Scale", "A Simple Baseline", "Towa
                  "Self-Supervised Pre-Training", "Efficient Transformers for Vision", "Graph Neural Reasoning")
 
 
+# Per-item rates of GitHub's issue event types beyond closed/reopened/labeled/assigned/merged. GitHub documents
+# what triggers each ("Issue event types"); the rates are this project's assumptions, tied to the item's own
+# activity (BENCHMARKS.md gives the resulting mix). cross-referenced is left out: GitHub lists it in the
+# timeline only, not in the issue-events list the REST path walks.
+MENTION_PER_COMMENT = 0.35  # a comment @-mentions someone: "mentioned" plus the "subscribed" it brings
+SELF_SUBSCRIBE = 0.05  # someone subscribes by hand
+REFERENCED_CLOSED, REFERENCED_PR = 0.3, 0.6  # a commit names the issue ("Fixes #12") or the pull request
+RENAMED = 0.05  # the title was edited
+RELABELED = 0.12  # in a repository that labels: a label added, then removed ("labeled" + "unlabeled")
+MILESTONED = 0.03  # a milestone set, then cleared ("milestoned" + "demilestoned")
+REVIEW_REQUESTED = 0.55  # pull requests: one or two reviewers asked
+FORCE_PUSHED = 0.3  # pull requests: the head branch force-pushed, one to three times
+HEAD_REF_DELETED = 0.7  # merged pull requests: the branch deleted afterwards
+
+
+def _activity_events(rng: random.Random, item: _Item, end: datetime,
+                     maintainers: list[str]) -> list[tuple[str, str, datetime, dict]]:
+    """The other events of one issue or pull request: (event, actor, time, extra fields)."""
+    out: list[tuple[str, str, datetime, dict]] = []
+
+    def at(fraction: float | None = None) -> datetime:
+        return item.created + (end - item.created) * (rng.random() if fraction is None else fraction)
+
+    for _ in range(item.comments):
+        if rng.random() < MENTION_PER_COMMENT:
+            mentioned, when = rng.choice(maintainers), at()
+            out += [("mentioned", mentioned, when, {}), ("subscribed", mentioned, when, {})]
+    if rng.random() < SELF_SUBSCRIBE:
+        out.append(("subscribed", f"{rng.choice(maintainers)}", at(), {}))
+    if (item.closed or item.is_pr) and rng.random() < (REFERENCED_PR if item.is_pr else REFERENCED_CLOSED):
+        sha = f"{rng.getrandbits(160):040x}"
+        out.append(("referenced", item.closer or rng.choice(maintainers), at(0.9), {"commit_id": sha}))
+    if rng.random() < RENAMED:
+        out.append(("renamed", item.reporter, at(0.05), {"rename": {"from": "(draft title)", "to": "(title)"}}))
+    if item.labels and rng.random() < RELABELED:
+        who = rng.choice(maintainers)
+        out += [("labeled", who, at(0.05), {"label": {"name": "triage", "color": "ededed"}}),
+                ("unlabeled", who, at(0.15), {"label": {"name": "triage", "color": "ededed"}})]
+    if rng.random() < MILESTONED:
+        who = rng.choice(maintainers)
+        out += [("milestoned", who, at(0.2), {"milestone": {"title": "v1.0"}}),
+                ("demilestoned", who, at(0.6), {"milestone": {"title": "v1.0"}})]
+    if item.is_pr:
+        if rng.random() < REVIEW_REQUESTED:
+            for reviewer in rng.sample(maintainers, min(len(maintainers), rng.randint(1, 2))):
+                out.append(("review_requested", item.reporter, at(0.1), {
+                    "review_requester": objects.make_user(item.reporter),
+                    "requested_reviewer": objects.make_user(reviewer)}))
+        if rng.random() < FORCE_PUSHED:
+            out += [("head_ref_force_pushed", item.reporter, at(), {"commit_id": f"{rng.getrandbits(160):040x}"})
+                    for _ in range(rng.randint(1, 3))]
+        if item.closed and rng.random() < HEAD_REF_DELETED:
+            out.append(("head_ref_deleted", item.closer or maintainers[0], item.closed, {}))
+    return out
+
+
 def _build_repo(rng: random.Random, full_name: str, owner_kind: str, created: datetime, mined: datetime,
                 items: list[_Item], labels: list[dict], maintainers: list[str], first_id: int,
-                n_issues: int) -> RepoSnapshot:
+                n_issues: int, events_rng: random.Random | None = None) -> RepoSnapshot:
     by_name = {label["name"]: label for label in labels}
     owner = full_name.split("/")[0]
     issues: list[dict] = []
@@ -273,6 +335,9 @@ def _build_repo(rng: random.Random, full_name: str, owner_kind: str, created: da
             if item.is_pr:
                 event(item, issue_id, "merged", item.closer or maintainers[0], item.closed)
             event(item, issue_id, "closed", item.closer or maintainers[0], item.closed)
+        if events_rng is not None:
+            for kind, actor, when, extra in _activity_events(events_rng, item, end, maintainers):
+                event(item, issue_id, kind, actor, when, **extra)
     events.sort(key=lambda e: (e["created_at"], e["issue"]["number"]))
     base_event_id = objects.stable_id("events", full_name, bits=30) * 16
     for k, record in enumerate(events):

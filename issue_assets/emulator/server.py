@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from issue_assets.emulator import objects
+from issue_assets.emulator.graphql import GraphQLEndpoint, QueryError, rate_limit_object
 from issue_assets.emulator.snapshot import RepoSnapshot, iter_snapshot
 from issue_assets.github.times import (
     format_timestamp,
@@ -40,6 +41,7 @@ from issue_assets.github.times import (
 )
 
 DOCS = "https://docs.github.com/rest"
+DOCS_GRAPHQL = "https://docs.github.com/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql"
 API_PREFIX = b"https://api.github.com"
 
 
@@ -57,10 +59,15 @@ class Faults:
     renames: dict[str, str] = field(default_factory=dict)   # old full name -> new full name (301)
     repo_status: dict[str, int] = field(default_factory=dict)  # full name -> 404 | 410 | 451
     seed: int = 0
+    # GraphQL: GitHub answers 502 when a query runs past its time limit (about 10 s); the emulator does so
+    # for a query that may return more nodes than this, or whose execution took longer than this.
+    graphql_max_nodes: int | None = None
+    graphql_max_seconds: float | None = None
 
 
 # The fields of an issue that lists sort and filter on, kept unpacked (their place in IssueStore's tuples).
-_ISSUE_FIELDS = {"created_at": 0, "updated_at": 1, "comments": 2, "state": 3, "id": 4}
+_ISSUE_FIELDS = {"created_at": 0, "updated_at": 1, "comments": 2, "state": 3, "id": 4, "pull_request": 5,
+                 "merged": 6}
 
 
 class IssueStore:
@@ -78,8 +85,10 @@ class IssueStore:
     def put(self, issue: dict) -> None:
         number = issue["number"]
         self._json[number] = zlib.compress(_dumps(issue), 1)
+        pull_request = issue.get("pull_request")
         self._fields[number] = (issue["created_at"], issue["updated_at"], issue.get("comments") or 0,
-                                issue["state"], issue["id"])
+                                issue["state"], issue["id"], pull_request is not None,
+                                bool(isinstance(pull_request, dict) and pull_request.get("merged_at")))
 
     def get(self, number: int) -> dict:
         """A copy of the issue: changing it changes nothing until it is stored again."""
@@ -141,6 +150,9 @@ class RepoState:
             self.comments.setdefault(comment.get("issue_number"), []).append(comment)
         self._orders: dict[tuple[str, str], list[int]] = {}
         self._update_stamps: list[str] | None = None  # updated_at in ascending update order
+        # GraphQL: issues only (no pull requests), with their keyset keys, per order and states.
+        self._issue_orders: dict[tuple, tuple[list[int], list[tuple]]] = {}
+        self._events_by_issue: dict[int, list[StoredEvent]] | None = None
 
     @property
     def full_name(self) -> str:
@@ -155,6 +167,30 @@ class RepoState:
     def touched(self) -> None:
         self._orders.clear()
         self._update_stamps = None
+        self._issue_orders.clear()
+        self._events_by_issue = None
+
+    def issue_order(self, sort: str, descending: bool, states: tuple[str, ...] | None) -> tuple[list[int], list[tuple]]:
+        """Issue numbers (pull requests left out, as GraphQL's ``issues`` does) in ``sort`` order, with
+        each one's ``(value, number)`` key: the keyset the GraphQL cursors encode."""
+        cache_key = (sort, descending, states)
+        if cache_key not in self._issue_orders:
+            field_name = {"created": "created_at", "updated": "updated_at", "comments": "comments"}[sort]
+            wanted = {s.lower() for s in states} if states else None
+            numbers = [n for n in self.ordered(sort, "desc" if descending else "asc")
+                       if not self.issues.field(n, "pull_request")
+                       and (wanted is None or self.issues.field(n, "state") in wanted)]
+            self._issue_orders[cache_key] = (numbers, [(self.issues.field(n, field_name), n) for n in numbers])
+        return self._issue_orders[cache_key]
+
+    def events_of(self, number: int) -> list[dict]:
+        """An issue's events, oldest first (GraphQL timelines)."""
+        if self._events_by_issue is None:
+            index: dict[int, list[StoredEvent]] = {}
+            for event in reversed(self.events):
+                index.setdefault(event.number, []).append(event)
+            self._events_by_issue = index
+        return [json.loads(e.without_issue()) for e in self._events_by_issue.get(number, [])]
 
     def ordered(self, sort: str, direction: str) -> list[int]:
         key = (sort, direction)
@@ -250,6 +286,7 @@ class EmulatorState:
                                     number=issue["number"], issue_id=issue["id"], created_at=when, **extra)
         self._next_event_id += 1
         repo.events.insert(0, StoredEvent.of(record))
+        repo.touched()
 
     def _update(self, repo: RepoState, issue: dict, when: str) -> None:
         """Store the changed copy of ``issue``, updated at ``when``."""
@@ -372,11 +409,13 @@ def _renamed(snap: RepoSnapshot, new_name: str) -> RepoSnapshot:
 
 
 class RateLimiter:
-    """GitHub's primary limit: a budget of requests per window, per token (or per anonymous client)."""
+    """GitHub's primary limit: a budget of requests (GraphQL: points) per window, per token (or per
+    anonymous client)."""
 
-    def __init__(self, limit: int, window: float):
+    def __init__(self, limit: int, window: float, resource: str = "core"):
         self.limit = limit
         self.window = window
+        self.resource = resource
         self._buckets: dict[str, list[float]] = {}  # identity -> [remaining, reset epoch]
 
     def bucket(self, identity: str, now: float) -> list[float]:
@@ -401,7 +440,7 @@ class RateLimiter:
             "x-ratelimit-remaining": str(int(bucket[0])),
             "x-ratelimit-used": str(int(self.limit - bucket[0])),
             "x-ratelimit-reset": str(int(bucket[1] + 0.999)),
-            "x-ratelimit-resource": "core",
+            "x-ratelimit-resource": self.resource,
         }
 
 
@@ -433,10 +472,15 @@ class GitHubEmulator:
     """The HTTP server. ``with GitHubEmulator(state) as emu: emu.url`` serves on a free loopback port."""
 
     def __init__(self, state: EmulatorState, *, host: str = "127.0.0.1", port: int = 0,
-                 rate_limit: int = 5000, rate_window: float = 3600.0, tokens: list[str] | None = None):
+                 rate_limit: int = 5000, rate_window: float = 3600.0, tokens: list[str] | None = None,
+                 graphql_rate_limit: int | None = None):
+        """``graphql_rate_limit``: GraphQL points per window (a budget of its own; default ``rate_limit``)."""
         self.state = state
         self.faults = state.faults
         self.limiter = RateLimiter(rate_limit, rate_window)
+        self.graphql_limiter = RateLimiter(graphql_rate_limit if graphql_rate_limit is not None else rate_limit,
+                                           rate_window, "graphql")
+        self._graphql: GraphQLEndpoint | None = None  # built on the first query: parsing the schema takes 1 s
         self.tokens = set(tokens) if tokens else None
         self._rng = random.Random(self.faults.seed)
         self._lock = threading.Lock()
@@ -493,6 +537,10 @@ class GitHubEmulator:
         base = f"http://{headers.get('Host') or f'127.0.0.1:{self.port}'}{mount}"
         if path.startswith("/_emulator/"):
             return self._control(method, path, body), None
+        if path in ("/graphql", "/api/graphql"):
+            if method != "POST":
+                return _error(404, "Not Found"), None
+            return self._graphql_query(headers, body)
         if method != "GET":
             return _error(405, "The emulator serves GET requests only (and POST /_emulator/...)"), None
         if self.faults.latency_ms:
@@ -560,6 +608,89 @@ class GitHubEmulator:
             if fault:
                 self.counters[f"fault_{fault}"] += 1
         if fault == "truncate" and reply.body:
+            reply.body = reply.body[: len(reply.body) // 2]
+        return reply, fault
+
+    @property
+    def graphql(self) -> GraphQLEndpoint:
+        with self._lock:
+            if self._graphql is None:
+                self._graphql = GraphQLEndpoint(self.state)
+            return self._graphql
+
+    def _graphql_query(self, headers: Any, body: bytes) -> tuple[Reply, str | None]:
+        """``POST /graphql``: GitHub's answers, faults and points budget (its own, beside REST's)."""
+        if self.faults.latency_ms:
+            time.sleep(self.faults.latency_ms / 1000)
+        token = _token(headers.get("Authorization"))
+        identity = f"token:{token}"
+        now = time.time()
+        with self._lock:
+            self.counters["requests"] += 1
+            self.counters["graphql_requests"] += 1
+            n = self.counters["requests"]
+            if token is None:  # GitHub serves no anonymous GraphQL
+                self.counters["status_401"] += 1
+                return _json_reply(401, {"message": "This endpoint requires you to be authenticated.",
+                                         "documentation_url": DOCS_GRAPHQL}), None
+            if self.tokens is not None and token not in self.tokens:
+                self.counters["status_401"] += 1
+                return _error(401, "Bad credentials"), None
+            bucket = self.graphql_limiter.bucket(identity, now)
+            rate_headers = self.graphql_limiter.headers(bucket)
+            if self.faults.secondary_every and n % self.faults.secondary_every == 0:
+                self.counters["secondary_limited"] += 1
+                reply = _error(403, "You have exceeded a secondary rate limit. Please wait a few minutes "
+                                    "before you try again.")
+                reply.headers.update(rate_headers, **{"retry-after": str(self.faults.retry_after)})
+                return reply, None
+            if self.faults.error_rate and self._rng.random() < self.faults.error_rate:
+                self.counters["server_errors"] += 1
+                status = self._rng.choice([500, 502, 503])
+                return Reply(status, b'{"message":"Server Error"}', {"content-type": "application/json"}), None
+            fault = None
+            if self.faults.drop_rate and self._rng.random() < self.faults.drop_rate:
+                fault = "drop"
+            elif self.faults.truncate_rate and self._rng.random() < self.faults.truncate_rate:
+                fault = "truncate"
+        try:
+            document, operation, variables, cost = self.graphql.prepare(body)
+        except QueryError as exc:
+            with self._lock:
+                self.counters["graphql_refused"] += 1
+            return _json_reply(200, {"errors": exc.messages}, headers=rate_headers), None
+        with self._lock:
+            if bucket[0] < cost.points:
+                self.counters["graphql_rate_limited"] += 1
+                reply = _json_reply(200, {"errors": [{"type": "RATE_LIMITED", "message":
+                                                      f"API rate limit exceeded for {identity}."}]},
+                                    headers={**rate_headers, "x-ratelimit-remaining": "0"})
+                return reply, None
+            bucket[0] -= cost.points  # under the lock, so concurrent queries never overspend
+            self.counters["graphql_points"] += cost.points
+            self.counters["graphql_queries"] += 1
+            rate_headers = self.graphql_limiter.headers(bucket)
+            limit_now = rate_limit_object(self.graphql_limiter.limit, int(bucket[0]), bucket[1], cost.points,
+                                          cost.nodes)
+        timeout = _json_reply(502, {"data": None, "errors": [{"message": (
+            "Something went wrong while executing your query. This may be the result of a timeout, or it could "
+            "be a GitHub bug.")}]}, headers=rate_headers)
+        if self.faults.graphql_max_nodes is not None and cost.nodes > self.faults.graphql_max_nodes:
+            with self._lock:
+                self.counters["graphql_timeouts"] += 1
+            return timeout, None
+        answer, seconds = self.graphql.run(document, operation, variables, limit_now)
+        if self.faults.graphql_max_seconds is not None and seconds > self.faults.graphql_max_seconds:
+            with self._lock:
+                self.counters["graphql_timeouts"] += 1
+            return timeout, None
+        reply = _json_reply(200, answer, headers=rate_headers)
+        with self._lock:
+            self.counters["status_200"] += 1
+            self.counters["graphql_not_found"] += sum(e.get("type") == "NOT_FOUND" for e in answer.get("errors", []))
+            if fault:
+                self.counters[f"fault_{fault}"] += 1
+        if fault == "truncate":
             reply.body = reply.body[: len(reply.body) // 2]
         return reply, fault
 

@@ -106,11 +106,14 @@ class RequestStats:
     wait_seconds: float = 0.0
     rate_limit_points: int = 0
     by_status: Counter = field(default_factory=Counter)
+    graphql_queries: int = 0  # GraphQL requests answered with data (also counted in ``requests``)
+    graphql_points: int = 0  # GraphQL points spent (a budget of its own; REST's are rate_limit_points)
 
     def copy(self) -> RequestStats:
         return RequestStats(
             self.requests, self.not_modified, self.retries, self.redirects,
-            self.wait_seconds, self.rate_limit_points, Counter(self.by_status),
+            self.wait_seconds, self.rate_limit_points, Counter(self.by_status), self.graphql_queries,
+            self.graphql_points,
         )
 
     def since(self, earlier: RequestStats) -> RequestStats:
@@ -125,6 +128,8 @@ class RequestStats:
             round(self.wait_seconds - earlier.wait_seconds, 3),
             self.rate_limit_points - earlier.rate_limit_points,
             +by_status,
+            self.graphql_queries - earlier.graphql_queries,
+            self.graphql_points - earlier.graphql_points,
         )
 
     @classmethod
@@ -139,6 +144,8 @@ class RequestStats:
             out.wait_seconds = round(out.wait_seconds + part.wait_seconds, 3)
             out.rate_limit_points += part.rate_limit_points
             out.by_status.update(part.by_status)
+            out.graphql_queries += part.graphql_queries
+            out.graphql_points += part.graphql_points
         return out
 
     def as_metadata(self) -> dict[str, Any]:
@@ -149,6 +156,8 @@ class RequestStats:
             "api_redirects": self.redirects,
             "api_wait_seconds": round(self.wait_seconds, 3),
             "api_rate_limit_points": self.rate_limit_points,
+            "api_graphql_queries": self.graphql_queries,
+            "api_graphql_points": self.graphql_points,
             # Keys are HTTP statuses and "error" (no answer at all): sort them as text.
             "api_status_counts": {str(k): v for k, v in sorted(self.by_status.items(), key=lambda kv: str(kv[0]))},
         }
