@@ -296,7 +296,7 @@ class Warehouse:
     def previous_fetches(self, repos: Sequence[str]) -> pd.DataFrame:
         """What the GraphQL path compares a refresh with, per repository of ``repos``: its cursor row
         (fetch_state), its stored metadata (pushed_at, contributors, labels) and its live issue numbers."""
-        with self.connect() as conn:
+        with self.connect(read_only=True) as conn:
             return conn.execute("""
                 SELECT w.repo, f.issues_cursor, f.newest_event_id, f.closers_complete, f.pull_requests,
                        m.pushed_at, m.contributors, m.labels, m.state AS metadata_state,

@@ -212,14 +212,17 @@ def test_rendering_shows_every_attribute():
 
     job = dg.define_asset_job("only_downstream", selection=dg.AssetSelection.assets(downstream).without_checks())
     checked = dg.define_asset_job("checked", selection=dg.AssetSelection.assets(downstream))
-    text = render_definitions(dg.Definitions(
-        assets=[upstream, downstream],
-        asset_checks=[positive],
-        jobs=[job, checked],
-        schedules=[dg.ScheduleDefinition(name="nightly", cron_schedule="0 1 * * *", job=job)],
-        sensors=[dg.AutomationConditionSensorDefinition("auto", target=dg.AssetSelection.groups("g"))],
-        resources={"thing": dg.ResourceDefinition.none_resource()},
-    ))
+    # Resolving new Definitions reads the current instance's definitions state: an instance of its own, since
+    # an earlier test's (the graph tests') may be the current one still, though closed.
+    with dg.instance_for_test():
+        text = render_definitions(dg.Definitions(
+            assets=[upstream, downstream],
+            asset_checks=[positive],
+            jobs=[job, checked],
+            schedules=[dg.ScheduleDefinition(name="nightly", cron_schedule="0 1 * * *", job=job)],
+            sensors=[dg.AutomationConditionSensorDefinition("auto", target=dg.AssetSelection.groups("g"))],
+            resources={"thing": dg.ResourceDefinition.none_resource()},
+        ))
     assert text == (
         "# assets\n"
         "asset downstream\n"
