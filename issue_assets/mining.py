@@ -480,20 +480,8 @@ def fetch_repositories_graphql(access: GitHubAccess, warehouse: Warehouse, repos
         report("fetch", detail=f"{repo} failed")
 
     def store(fetches: list[RepositoryFetch]) -> None:
-        if not fetches:
-            return
-        with warehouse.transaction() as conn:
-            batch = [store_fetch(conn, fetch) for fetch in fetches]
-        for fetch, written in zip(fetches, batch, strict=True):
-            stored.append(written)
-            if not fetch.available:
-                log.warning("%s is %s (HTTP %s): kept its stored issues", fetch.repo, fetch.state,
-                            fetch.metadata and fetch.metadata.get("http_status"))
-            progress.advance()
-            log.info("%s: %s issues, %s changed, %d REST requests; run: %s; rate limit %s", fetch.repo,
-                     written.issues, written.changed, fetch.stats.requests, progress.describe(),
-                     access.pool.describe(time.time()))
-            report("fetch", detail=f"{fetch.repo}: {written.issues} issues")
+        if fetches:  # the REST path's batch write and per-repository lines
+            _store_batch(warehouse, fetches, stored, progress, access, log)
 
     def rest_fetch(repo: str) -> RepositoryFetch:
         rest = access.client()
